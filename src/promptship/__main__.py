@@ -1,0 +1,5 @@
+import sys
+
+from promptship.cli import main
+
+sys.exit(main())

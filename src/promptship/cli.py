@@ -1,0 +1,228 @@
+"""The command line: parse arguments and dispatch to `promptship.commands.<name>.run`.
+
+Nothing here knows how a command works; each returns an exit code. `main` is the one place
+that maps errors to exit codes: PromptshipError 1 (usage 2), Ctrl-C 130, a crash 3.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promptship.errors import PromptshipError
+
+DEBUG_VARIABLE = "PROMPTSHIP_DEBUG"
+
+app = typer.Typer(
+    name="promptship",
+    help="Git-native toolchain for LLM prompts: SHAs, diffs, evals, promotions, lockfile.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print pure JSON on stdout.")]
+RefArgument = Annotated[
+    str,
+    typer.Argument(metavar="NAME[@vN|@ENV]", help="A prompt, a version or an environment's pin."),
+]
+
+
+@app.callback()
+def _root(
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            "-C",
+            help="Project directory (default: search upward from the working directory).",
+        ),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        from promptship import __version__
+
+        print(f"promptship {__version__}")
+        raise typer.Exit(0)
+    if root is not None:
+        os.environ["PROMPTSHIP_ROOT"] = str(root)
+
+
+# --- prompts as files ---------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to scaffold the project.")] = Path("."),
+) -> int:
+    """Scaffold config, prompts/, evals/, an example prompt with two versions and a golden set."""
+    from promptship.commands import init as command
+
+    return command.run(directory)
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Prompt name, e.g. support_ticket_triage.")],
+    from_version: Annotated[
+        str | None,
+        typer.Option("--from", metavar="vN", help="Copy this version instead of the latest."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model for a brand-new prompt (provider/name).")
+    ] = None,
+) -> int:
+    """Create the next version of NAME (a copy of the latest or --from) and a CHANGELOG stub."""
+    from promptship.commands import new as command
+
+    return command.run(name, from_version, model)
+
+
+@app.command("list")
+def list_(as_json: JsonOption = False) -> int:
+    """Prompts, their versions and SHAs, and where each is promoted."""
+    from promptship.commands import list as command
+
+    return command.run(as_json)
+
+
+@app.command()
+def show(ref: RefArgument, as_json: JsonOption = False) -> int:
+    """One version in full: config, variables, messages, SHA."""
+    from promptship.commands import show as command
+
+    return command.run(ref, as_json)
+
+
+@app.command()
+def sha(ref: RefArgument, as_json: JsonOption = False) -> int:
+    """A version's full content SHA."""
+    from promptship.commands import sha as command
+
+    return command.run(ref, as_json)
+
+
+@app.command()
+def which(
+    sha_prefix: Annotated[
+        str,
+        typer.Argument(
+            metavar="SHA_PREFIX", help="A SHA or its prefix (with or without 'sha256:')."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> int:
+    """Resolve a SHA (prefix) back to name, version, file and environments."""
+    from promptship.commands import which as command
+
+    return command.run(sha_prefix, as_json)
+
+
+@app.command()
+def render(
+    ref: RefArgument,
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", metavar="K=V", help="A variable value (repeatable)."),
+    ] = None,
+    vars_file: Annotated[
+        Path | None, typer.Option("--vars-file", help="A YAML or JSON mapping of variable values.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> int:
+    """The exact messages that would be sent."""
+    from promptship.commands import render as command
+
+    return command.run(ref, var or [], vars_file, as_json)
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Only these files (what pre-commit passes).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Offline validation of prompts, changelogs, golden sets and the lockfile (the pre-commit hook)."""
+    from promptship.commands import check as command
+
+    return command.run(files or [], as_json)
+
+
+@app.command()
+def diff(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    a: Annotated[str, typer.Argument(metavar="A", help="Old version (vN) or environment.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="New version (vN) or environment.")],
+    as_json: JsonOption = False,
+) -> int:
+    """Template diff, config diff, token delta, and the per-case eval delta when recorded."""
+    from promptship.commands import diff as command
+
+    return command.run(name, a, b, as_json)
+
+
+@app.command()
+def stats(
+    name: Annotated[str | None, typer.Argument(help="One prompt (default: all).")] = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Tokens and estimated cost per call, per version, and growth between versions."""
+    from promptship.commands import stats as command
+
+    return command.run(name, as_json)
+
+
+# --- environments and promotion -----------------------------------------------------------
+
+# --- evals --------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code."""
+    # typer >= 0.29 vendors click; its usage errors are the only ones it raises itself.
+    from typer._click import exceptions as click_exceptions
+
+    try:
+        result = app(args=argv, prog_name="promptship", standalone_mode=False)
+    except PromptshipError as exc:
+        _print_error(exc.format())
+        return exc.exit_code
+    except click_exceptions.UsageError as exc:
+        exc.show()
+        return 2
+    except click_exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        _print_error("interrupted")
+        return 130
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except BrokenPipeError:
+        return 1
+    except Exception:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        import traceback
+
+        last = traceback.format_exc().strip().splitlines()[-1]
+        _print_error(
+            f"unexpected error: {last}\n"
+            f"This is a bug in promptship; rerun with {DEBUG_VARIABLE}=1 for the traceback and report it."
+        )
+        return 3
+    return result if isinstance(result, int) else 0
+
+
+def _print_error(text: str) -> None:
+    prefix = "error: "
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        prefix = "\033[31merror:\033[0m "
+    print(prefix + text, file=sys.stderr)
