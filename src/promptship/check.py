@@ -1,0 +1,246 @@
+"""Offline validation of a project: what `promptship check` and the pre-commit hook run.
+
+`CHECKERS` is the list of rules; each takes the project and the files to check (absolute,
+resolved paths; None means the whole repository) and returns problems. A checker that is
+given files looks only at what those files belong to, so the pre-commit hook stays fast on
+a large repository. Other concepts register their own checker here (golden sets, lockfile).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from promptship import changelog, text_rules
+from promptship.errors import Problem, PromptshipError
+from promptship.names import NAME_RE, VERSION_FILE_RE
+from promptship.project import CHANGELOG, Project, PromptDir
+from promptship.prompt import PromptVersion, decode, parse_prompt
+from promptship.sha import short
+
+Checker = Callable[[Project, set[Path] | None], list[Problem]]
+
+# Files a prompt folder may hold besides its versions and changelog.
+IGNORED = frozenset(("README.md", ".gitkeep", ".gitattributes", ".DS_Store"))
+
+
+def check_project(project: Project, files: set[Path] | None = None) -> list[Problem]:
+    """Every problem in the project (or in what `files` belong to), sorted by file and line."""
+    config = project.config.path
+    if files is not None and config is not None and config.resolve() in files:
+        files = None  # the configuration can move every folder: check everything
+    problems: list[Problem] = []
+    for checker in CHECKERS:
+        problems.extend(checker(project, files))
+    return sorted(set(problems), key=lambda p: (p.path, p.line or 0, p.message))
+
+
+def check_prompts(project: Project, files: set[Path] | None) -> list[Problem]:
+    """File names, prompt names, parsing, variables, text rules, no-op versions, CHANGELOG."""
+    if files is None:
+        dirs = list(project.scan().values())
+    else:
+        found = (_read_dir(project, path) for path in _touched_dirs(project, files))
+        dirs = [prompt_dir for prompt_dir in found if prompt_dir is not None]
+    problems: list[Problem] = []
+    for prompt_dir in dirs:
+        problems.extend(check_prompt_dir(project, prompt_dir))
+    return problems
+
+
+def check_prompt_dir(project: Project, prompt_dir: PromptDir) -> list[Problem]:
+    shown = project.rel(prompt_dir.path)
+    problems: list[Problem] = []
+    if not NAME_RE.fullmatch(prompt_dir.name):
+        problems.append(
+            Problem(
+                shown,
+                None,
+                f"invalid prompt name {prompt_dir.name!r}",
+                f"rename the folder to {_suggest_name(prompt_dir.name)!r}: lowercase letters, digits, '_' and '-'",
+            )
+        )
+    for stray in prompt_dir.strays:
+        if stray.name not in IGNORED:
+            problems.append(_stray_problem(project.rel(stray), stray.name))
+    if not prompt_dir.files:
+        problems.append(
+            Problem(shown, None, "prompt folder has no versions", "add v1.md or v1.yaml")
+        )
+        return problems
+    parsed: dict[int, PromptVersion] = {}
+    for number in prompt_dir.versions:
+        paths = prompt_dir.files[number]
+        for extra in paths[1:]:
+            problems.append(
+                Problem(
+                    project.rel(extra),
+                    None,
+                    f"v{number} exists twice: {' and '.join(p.name for p in paths)}",
+                    "keep one file per version; the next change is a new version",
+                )
+            )
+        version = _check_version_file(project, prompt_dir.name, number, paths[0], problems)
+        if version is not None:
+            parsed[number] = version
+    problems.extend(_noop_problems(prompt_dir, parsed))
+    problems.extend(_changelog_problems(project, prompt_dir))
+    return problems
+
+
+def _check_version_file(
+    project: Project, name: str, number: int, path: Path, problems: list[Problem]
+) -> PromptVersion | None:
+    """Parse one version file once and apply every rule to it."""
+    shown = project.rel(path)
+    try:
+        data = path.read_bytes()
+        problems.extend(text_rules.text_problems(decode(data, shown), shown))
+        version = parse_prompt(data, path=shown, name=name, version=number)
+        problems.extend(_variable_problems(version))
+        _ = version.sha  # params and defaults must have a canonical form
+    except PromptshipError as exc:
+        problems.append(Problem.from_error(exc, shown))
+        return None
+    except OSError as exc:
+        problems.append(Problem(shown, None, f"cannot read file: {exc.strerror}"))
+        return None
+    return version
+
+
+def _variable_problems(version: PromptVersion) -> list[Problem]:
+    from promptship import template
+
+    used = version.used_variables()  # raises on a template syntax error
+    undeclared = set(used) - set(version.variables) - set(template.environment().globals)
+    problems = [
+        Problem(
+            version.path,
+            _use_line(version, name, used[name]),
+            f"variable {name!r} is used but not declared",
+            f"declare it under 'variables:', e.g. {name}: {{required: true}}",
+        )
+        for name in sorted(undeclared)
+    ]
+    for var in version.variables.values():
+        if var.name not in used:
+            problems.append(
+                Problem(
+                    version.path,
+                    var.line,
+                    f"variable {var.name!r} is declared but never used",
+                    f"use {{{{ {var.name} }}}} in a message, or remove the declaration",
+                )
+            )
+    return problems
+
+
+def _use_line(version: PromptVersion, name: str, fallback: int) -> int:
+    """The exact line of the first use of `name`, found with Jinja's own lexer."""
+    from promptship import template
+
+    for message in version.messages:
+        for lineno, kind, value in template.environment().lex(message.content):
+            if kind == "name" and value == name:
+                return message.line + lineno - 1
+    return fallback
+
+
+def _noop_problems(prompt_dir: PromptDir, parsed: dict[int, PromptVersion]) -> list[Problem]:
+    problems = []
+    versions = prompt_dir.versions
+    for previous, number in itertools.pairwise(versions):
+        old, new = parsed.get(previous), parsed.get(number)
+        if old is not None and new is not None and old.sha == new.sha:
+            problems.append(
+                Problem(
+                    new.path,
+                    None,
+                    f"v{number} sends exactly what v{previous} sends (same SHA {short(new.sha)})",
+                    f"delete v{number}, or make the change you meant to make",
+                )
+            )
+    return problems
+
+
+def _changelog_problems(project: Project, prompt_dir: PromptDir) -> list[Problem]:
+    path = prompt_dir.path / CHANGELOG
+    shown = project.rel(path)
+    versions = set(prompt_dir.files)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [changelog.missing(project.rel(prompt_dir.path), prompt_dir.name, versions)]
+    except OSError as exc:
+        return [Problem(shown, None, f"cannot read file: {exc.strerror}")]
+    try:
+        text = decode(data, shown)
+    except PromptshipError as exc:
+        return [Problem.from_error(exc, shown)]
+    return [
+        *text_rules.text_problems(text, shown),
+        *changelog.check(text, shown, prompt_dir.name, versions),
+    ]
+
+
+def _stray_problem(shown: str, filename: str) -> Problem:
+    stem, dot, ext = filename.partition(".")
+    fix = "move it out of the prompt folder: only vN.md, vN.yaml and CHANGELOG.md belong here"
+    version = stem.lower().removeprefix("v")
+    if filename.lower() == CHANGELOG.lower():
+        fix = f"rename it to {CHANGELOG}"
+    elif stem[:1] in "vV" and version.isdigit():
+        label = f"v{int(version)}"
+        target = {"md": "md", "markdown": "md", "yaml": "yaml", "yml": "yaml"}.get(ext.lower())
+        if int(version) == 0:
+            fix = "versions start at v1"
+        elif target and dot:
+            fix = f"rename it to {label}.{target}"
+        else:
+            fix = f"versions are {label}.md or {label}.yaml"
+    return Problem(shown, None, f"{filename!r} is not a version file", fix)
+
+
+def _suggest_name(name: str) -> str:
+    import re
+
+    parts = [re.sub(r"[^a-z0-9_-]+", "_", part.lower()).strip("_") for part in name.split("/")]
+    return "/".join(p for p in parts if p) or "prompt_name"
+
+
+def _touched_dirs(project: Project, files: set[Path]) -> list[Path]:
+    """The prompt folders that `files` live in (a changed CHANGELOG checks its prompt)."""
+    prompts = project.prompts_path.resolve()
+    found = set()
+    for path in files:
+        if path.parent != prompts and path.parent.is_relative_to(prompts):
+            found.add(path.parent)
+    return sorted(found)
+
+
+def _read_dir(project: Project, directory: Path) -> PromptDir | None:
+    """A `PromptDir` for one folder, without scanning the rest of prompts/."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # the whole prompt was deleted
+    name = directory.relative_to(project.prompts_path.resolve()).as_posix()
+    prompt = PromptDir(name, directory)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        match = VERSION_FILE_RE.fullmatch(entry.name)
+        if match:
+            prompt.files.setdefault(int(match.group(1)), []).append(Path(entry.path))
+        elif entry.name != CHANGELOG:
+            prompt.strays.append(Path(entry.path))
+    if not prompt.files and not prompt.strays and not (directory / CHANGELOG).exists():
+        return None  # a folder that only groups nested prompts
+    return prompt
+
+
+CHECKERS: list[Checker] = [
+    check_prompts,
+]
