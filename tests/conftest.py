@@ -11,6 +11,8 @@ import pytest
 
 from promptship.cli import main
 
+pytest_plugins = ["llama_fixture"]
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
