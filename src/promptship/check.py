@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from promptship import changelog, text_rules
+from promptship import changelog, goldenset, text_rules
 from promptship.errors import Problem, PromptshipError
 from promptship.names import NAME_RE, VERSION_FILE_RE
 from promptship.project import CHANGELOG, Project, PromptDir
@@ -243,4 +243,5 @@ def _read_dir(project: Project, directory: Path) -> PromptDir | None:
 
 CHECKERS: list[Checker] = [
     check_prompts,
+    goldenset.check_problems,
 ]
