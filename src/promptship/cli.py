@@ -183,6 +183,39 @@ def stats(
 
 # --- evals --------------------------------------------------------------------------------
 
+cache_app = typer.Typer(help="The response cache (.promptship/cache.sqlite).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("stats")
+def cache_stats(as_json: JsonOption = False) -> int:
+    """Entries, size on disk, age and models of the cached responses."""
+    from promptship.commands import cache as command
+
+    return command.stats(as_json)
+
+
+@cache_app.command("clear")
+def cache_clear(as_json: JsonOption = False) -> int:
+    """Delete every cached response."""
+    from promptship.commands import cache as command
+
+    return command.clear(as_json)
+
+
+@cache_app.command("prune")
+def cache_prune(
+    older_than: Annotated[
+        float,
+        typer.Option("--older-than", metavar="DAYS", help="Delete entries unused for DAYS days."),
+    ] = 30,
+    as_json: JsonOption = False,
+) -> int:
+    """Delete cached responses not used recently."""
+    from promptship.commands import cache as command
+
+    return command.prune(older_than, as_json)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
