@@ -385,7 +385,7 @@ def _optional_text(raw: dict[str, Any], key: str, path: str, lines: Lines, at: A
 
 def _require_mapping(raw: Any, path: str, lines: Lines, at: At, fix: str) -> None:
     if not isinstance(raw, dict):
-        label = ".".join(str(p) for p in at if isinstance(p, str)) or "value"
+        label = next((p for p in reversed(at) if isinstance(p, str)), "value")
         raise PromptshipError(
             f"{label!r} must be a mapping, got {_kind(raw)}",
             where=where(path, lines.get(at)),
