@@ -5,10 +5,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CLI
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import CLI
 from promptship.errors import PromptshipError
 from promptship.goldenset import Gate, check_problems, load_golden_set, parse_golden_set
 from promptship.project import Project
