@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from promptship import changelog, goldenset, text_rules
+from promptship.check_cache import CheckCache, Result
 from promptship.errors import Problem, PromptshipError
 from promptship.names import NAME_RE, VERSION_FILE_RE
 from promptship.project import CHANGELOG, Project, PromptDir
@@ -38,19 +39,29 @@ def check_project(project: Project, files: set[Path] | None = None) -> list[Prob
 
 
 def check_prompts(project: Project, files: set[Path] | None) -> list[Problem]:
-    """File names, prompt names, parsing, variables, text rules, no-op versions, CHANGELOG."""
+    """File names, prompt names, parsing, variables, text rules, no-op versions, CHANGELOG.
+
+    The whole-repository run reuses what it found in unchanged files (`check_cache`); the
+    pre-commit run on a few files reads only their prompt folders.
+    """
+    cache: CheckCache | None = None
     if files is None:
         dirs = list(project.scan().values())
+        cache = CheckCache.open(project.root)
     else:
         found = (_read_dir(project, path) for path in _touched_dirs(project, files))
         dirs = [prompt_dir for prompt_dir in found if prompt_dir is not None]
     problems: list[Problem] = []
     for prompt_dir in dirs:
-        problems.extend(check_prompt_dir(project, prompt_dir))
+        problems.extend(check_prompt_dir(project, prompt_dir, cache))
+    if cache is not None:
+        cache.save()
     return problems
 
 
-def check_prompt_dir(project: Project, prompt_dir: PromptDir) -> list[Problem]:
+def check_prompt_dir(
+    project: Project, prompt_dir: PromptDir, cache: CheckCache | None = None
+) -> list[Problem]:
     shown = project.rel(prompt_dir.path)
     problems: list[Problem] = []
     if not NAME_RE.fullmatch(prompt_dir.name):
@@ -70,7 +81,7 @@ def check_prompt_dir(project: Project, prompt_dir: PromptDir) -> list[Problem]:
             Problem(shown, None, "prompt folder has no versions", "add v1.md or v1.yaml")
         )
         return problems
-    parsed: dict[int, PromptVersion] = {}
+    shas: dict[int, str | None] = {}
     for number in prompt_dir.versions:
         paths = prompt_dir.files[number]
         for extra in paths[1:]:
@@ -82,32 +93,46 @@ def check_prompt_dir(project: Project, prompt_dir: PromptDir) -> list[Problem]:
                     "keep one file per version; the next change is a new version",
                 )
             )
-        version = _check_version_file(project, prompt_dir.name, number, paths[0], problems)
-        if version is not None:
-            parsed[number] = version
-    problems.extend(_noop_problems(prompt_dir, parsed))
+        result = _check_version_file(project, prompt_dir.name, number, paths[0], cache)
+        problems.extend(result.problems)
+        shas[number] = result.sha
+    problems.extend(_noop_problems(project, prompt_dir, shas))
     problems.extend(_changelog_problems(project, prompt_dir))
     return problems
 
 
 def _check_version_file(
-    project: Project, name: str, number: int, path: Path, problems: list[Problem]
-) -> PromptVersion | None:
-    """Parse one version file once and apply every rule to it."""
+    project: Project, name: str, number: int, path: Path, cache: CheckCache | None
+) -> Result:
+    """One version file's own problems and SHA, from the cache or by parsing it once."""
     shown = project.rel(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return Result(None, (Problem(shown, None, f"cannot read file: {exc.strerror}"),))
+    cached = cache.get(shown, stat) if cache is not None else None
+    if cached is not None:
+        return cached
+    result = check_version_file(path, shown, name, number)
+    if cache is not None:
+        cache.put(shown, stat, result)
+    return result
+
+
+def check_version_file(path: Path, shown: str, name: str, number: int) -> Result:
+    """Every rule that looks at one version file alone: text, parsing, variables, SHA."""
+    problems: list[Problem] = []
     try:
         data = path.read_bytes()
         problems.extend(text_rules.text_problems(decode(data, shown), shown))
         version = parse_prompt(data, path=shown, name=name, version=number)
         problems.extend(_variable_problems(version))
-        _ = version.sha  # params and defaults must have a canonical form
+        return Result(version.sha, tuple(problems))
     except PromptshipError as exc:
         problems.append(Problem.from_error(exc, shown))
-        return None
     except OSError as exc:
         problems.append(Problem(shown, None, f"cannot read file: {exc.strerror}"))
-        return None
-    return version
+    return Result(None, tuple(problems))
 
 
 def _variable_problems(version: PromptVersion) -> list[Problem]:
@@ -148,17 +173,18 @@ def _use_line(version: PromptVersion, name: str, fallback: int) -> int:
     return fallback
 
 
-def _noop_problems(prompt_dir: PromptDir, parsed: dict[int, PromptVersion]) -> list[Problem]:
+def _noop_problems(
+    project: Project, prompt_dir: PromptDir, shas: dict[int, str | None]
+) -> list[Problem]:
     problems = []
-    versions = prompt_dir.versions
-    for previous, number in itertools.pairwise(versions):
-        old, new = parsed.get(previous), parsed.get(number)
-        if old is not None and new is not None and old.sha == new.sha:
+    for previous, number in itertools.pairwise(prompt_dir.versions):
+        sha = shas[number]
+        if sha is not None and sha == shas[previous]:
             problems.append(
                 Problem(
-                    new.path,
+                    project.rel(prompt_dir.files[number][0]),
                     None,
-                    f"v{number} sends exactly what v{previous} sends (same SHA {short(new.sha)})",
+                    f"v{number} sends exactly what v{previous} sends (same SHA {short(sha)})",
                     f"delete v{number}, or make the change you meant to make",
                 )
             )
