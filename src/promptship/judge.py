@@ -206,16 +206,19 @@ class Score:
 
 
 _SCORED_SYSTEM = f"""You are a strict evaluator. You grade one output against a rubric.
-First think step by step about how well the output meets the rubric, then give a score from
-{SCORE_MIN} (fails the rubric) to {SCORE_MAX} (fully meets it), and say whether it passes.
-Reply with only one JSON object, with the keys in this order:
-{{"reasoning": "<your reasoning>", "score": <integer {SCORE_MIN}-{SCORE_MAX}>, "pass": <true or false>}}"""
+Reply with only one JSON object with exactly these keys, in this order:
+- "reasoning": text; think step by step about how well the output meets the rubric, quoting it;
+- "score": an integer from {SCORE_MIN} (fails the rubric) to {SCORE_MAX} (fully meets it);
+- "pass": true if the output meets the rubric (score {SCORE_MAX - 1} or {SCORE_MAX}), false if not.
+Write the reasoning first and decide the score only after it."""
 
-_PAIRWISE_SYSTEM = """You are a strict evaluator. You compare two outputs, A and B, for the
-same input against a rubric. First think step by step about how each meets the rubric, then
-say which is better, or "tie" if neither is better. Reply with only one JSON object, with the
-keys in this order:
-{"reasoning": "<your reasoning>", "winner": "A" | "B" | "tie"}"""
+_PAIRWISE_SYSTEM = """You are a strict evaluator. You compare two outputs, A and B, written for
+the same input, against a rubric. Reply with only one JSON object with exactly these keys, in
+this order:
+- "reasoning": text; think step by step about how each output meets the rubric;
+- "winner": "A" if A is better, "B" if B is better, "tie" if neither is better.
+Write the reasoning first and decide the winner only after it. The order in which the outputs
+are shown says nothing about their quality."""
 
 
 def _input_block(variables: dict[str, Any] | None) -> str:
@@ -228,7 +231,31 @@ def _input_block(variables: dict[str, Any] | None) -> str:
     )
 
 
-def _request(model: str, system: str, user: str, config: JudgeConfig) -> Request:
+def _schema(properties: dict[str, Any]) -> dict[str, Any]:
+    """Structured output for providers that constrain it; the reply is validated regardless."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+SCORED_SCHEMA = _schema(
+    {
+        "reasoning": {"type": "string"},
+        "score": {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX},
+        "pass": {"type": "boolean"},
+    }
+)
+PAIRWISE_SCHEMA = _schema(
+    {"reasoning": {"type": "string"}, "winner": {"type": "string", "enum": ["A", "B", "tie"]}}
+)
+
+
+def _request(
+    model: str, system: str, user: str, config: JudgeConfig, schema: dict[str, Any]
+) -> Request:
     provider, _, name = model.partition("/")
     params: dict[str, Any] = {"max_tokens": 512}
     if (
@@ -241,7 +268,7 @@ def _request(model: str, system: str, user: str, config: JudgeConfig) -> Request
         model=name,
         messages=({"role": "system", "content": system}, {"role": "user", "content": user}),
         params=params,
-        output={"format": "json"},
+        output={"format": "json", "schema": schema},
     )
 
 
@@ -266,8 +293,11 @@ def parse_json_object(text: str, keys: tuple[str, ...]) -> tuple[dict[str, Any] 
     order = [k for k in data if k in keys]
     if order != list(keys):
         return None, f"keys must come in the order {', '.join(keys)} (reasoning before the verdict)"
-    if not isinstance(data["reasoning"], str) or not data["reasoning"].strip():
+    reasoning = data["reasoning"]
+    if not isinstance(reasoning, str) or not reasoning.strip():
         return None, "'reasoning' must be non-empty text"
+    if re.fullmatch(r"\s*(<[^>]*>|\.\.\.)\s*", reasoning):
+        return None, f"'reasoning' is a placeholder ({reasoning.strip()}), not reasoning"
     return data, ""
 
 
@@ -279,6 +309,9 @@ def _validate_score(data: dict[str, Any]) -> str:
         return f"'score' must be an integer from {SCORE_MIN} to {SCORE_MAX}, got {score!r}"
     if not isinstance(data["pass"], bool):
         return f"'pass' must be true or false, got {data['pass']!r}"
+    middle = (SCORE_MIN + SCORE_MAX) / 2
+    if (data["pass"] and score < middle) or (not data["pass"] and score > middle):
+        return f"'pass' ({str(data['pass']).lower()}) contradicts the score {score}"
     return ""
 
 
@@ -332,7 +365,7 @@ async def score_output(
 ) -> Score | str:
     """Scored mode: the judge's `Score`, or why its output was invalid."""
     user = f"Rubric:\n{rubric}\n\n{_input_block(variables)}Output to grade:\n<output>\n{output}\n</output>"
-    request = _request(model, _SCORED_SYSTEM, user, judge_config(project))
+    request = _request(model, _SCORED_SYSTEM, user, judge_config(project), SCORED_SCHEMA)
     data, problem = await _ask(
         generate, model, request, ("reasoning", "score", "pass"), _validate_score
     )
@@ -355,7 +388,7 @@ async def _prefer(
         f"Rubric:\n{rubric}\n\n{_input_block(variables)}"
         f"Output A:\n<output_a>\n{first}\n</output_a>\n\nOutput B:\n<output_b>\n{second}\n</output_b>"
     )
-    request = _request(model, _PAIRWISE_SYSTEM, user, judge_config(project))
+    request = _request(model, _PAIRWISE_SYSTEM, user, judge_config(project), PAIRWISE_SCHEMA)
     data, problem = await _ask(generate, model, request, ("reasoning", "winner"), _validate_winner)
     if data is None:
         return None, problem
