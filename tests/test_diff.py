@@ -141,3 +141,17 @@ def test_bad_references_are_one_line_errors(examples: Path, cli: CLI) -> None:
     assert len(result.err.strip().splitlines()) == 1
     assert cli("diff", "support_ticket_triage", "v1", "@x").code == 2
     assert cli("diff", "../etc", "v1", "v2").code == 1
+
+
+def test_environment_selectors_resolve_to_their_pins(examples: Path, cli: CLI) -> None:
+    from promptship.promotion import promote
+
+    promote(Project(examples), "support_ticket_triage", "v1", "dev")
+    doc = json.loads(cli("diff", "support_ticket_triage", "dev", "v2", "--json").out)
+    assert (doc["old"]["selector"], doc["old"]["version"]) == ("dev", "v1")
+    assert (
+        "support_ticket_triage dev (v1) " in cli("diff", "support_ticket_triage", "dev", "v2").out
+    )
+    result = cli("diff", "support_ticket_triage", "production", "v2")
+    assert result.code == 1
+    assert "nothing is pinned for support_ticket_triage in production" in result.err
