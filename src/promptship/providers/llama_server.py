@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -146,6 +147,11 @@ def start_server(
     it exits or is not healthy within `startup_timeout` seconds.
     """
     binary, model = binary_path(), model_path()
+    if port and not port_free(port):
+        # llama-server binds with SO_REUSEPORT: it would silently share a taken port.
+        raise PromptshipError(
+            f"port {port} on {HOST} is in use", fix="choose another --port, or leave it out"
+        )
     if log_path is None:
         fd, name = tempfile.mkstemp(prefix="promptship-llama-", suffix=".log")
         os.close(fd)
@@ -198,6 +204,15 @@ def _wait_until_ready(server: LocalServer, port: int, timeout: float) -> None:
         f"llama-server was not healthy after {timeout:.0f} s:\n{server.log_tail()}",
         fix=f"see the full log in {server.log_path}; a loaded machine may need more time",
     )
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def healthy(base_url: str, timeout: float = 2.0) -> bool:
