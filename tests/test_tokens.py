@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bpe_openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promptship import tokens
 from promptship.tokens import count_messages, count_tokens, encoding_for
@@ -91,3 +93,20 @@ def test_text_beyond_the_tokenizer_limits_is_counted() -> None:
     count, exact = count_tokens(text, "openai/gpt-4o")
     assert exact
     assert count == 60_000 * len(O200K.encode_ordinary("the quick brown fox jumps\n"))
+
+
+PIECES = [*"ab Z9_.,'/-!?\t\r\n", "é", "日本", "'s", "  ", "\n\n", "🙂", "don't", "x\u0301"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=150).map("".join))
+def test_chunked_counts_equal_whole_counts_when_exact(text: str) -> None:
+    saved = tokens._CHUNK_CHARS
+    tokens._CHUNK_CHARS = 40
+    try:
+        for model, encoding in (("openai/gpt-4o", O200K), ("openai/gpt-4", CL100K)):
+            count, exact = count_tokens(text, model)
+            if exact:
+                assert count == len(encoding.encode_ordinary(text))
+    finally:
+        tokens._CHUNK_CHARS = saved
