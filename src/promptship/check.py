@@ -12,6 +12,7 @@ import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
+from stat import S_ISREG
 
 from promptship import changelog, goldenset, text_rules
 from promptship.check_cache import CheckCache, Result
@@ -107,9 +108,11 @@ def _check_version_file(
     """One version file's own problems and SHA, from the cache or by parsing it once."""
     shown = project.rel(path)
     try:
-        stat = path.stat()
+        stat = path.lstat()
     except OSError as exc:
         return Result(None, (Problem(shown, None, f"cannot read file: {exc.strerror}"),))
+    if not S_ISREG(stat.st_mode):
+        return Result(None, (_not_regular(shown),))
     cached = cache.get(shown, stat) if cache is not None else None
     if cached is not None:
         return cached
@@ -196,6 +199,8 @@ def _changelog_problems(project: Project, prompt_dir: PromptDir) -> list[Problem
     shown = project.rel(path)
     versions = set(prompt_dir.files)
     try:
+        if not S_ISREG(path.lstat().st_mode):
+            return [_not_regular(shown)]
         data = path.read_bytes()
     except FileNotFoundError:
         return [changelog.missing(project.rel(prompt_dir.path), prompt_dir.name, versions)]
@@ -209,6 +214,16 @@ def _changelog_problems(project: Project, prompt_dir: PromptDir) -> list[Problem
         *text_rules.text_problems(text, shown),
         *changelog.check(text, shown, prompt_dir.name, versions),
     ]
+
+
+def _not_regular(shown: str) -> Problem:
+    # A link could point anywhere, even outside the repository, and git would not track it.
+    return Problem(
+        shown,
+        None,
+        "not a regular file (a symbolic link or a special file)",
+        "replace it with a copy of the content",
+    )
 
 
 def _stray_problem(shown: str, filename: str) -> Problem:
