@@ -122,3 +122,9 @@ def test_init_into_a_new_directory(empty: Path, cli: CLI) -> None:
     (empty / "afile").write_text("", "utf-8")
     result = cli("init", "afile")
     assert result.code == 1 and "is not a directory" in result.err
+
+
+def test_git_files_that_are_not_utf8_are_kept_byte_for_byte(empty: Path, cli: CLI) -> None:
+    (empty / ".gitignore").write_bytes(b"caf\xe9/\n")
+    assert cli("init").code == 0
+    assert (empty / ".gitignore").read_bytes() == b"caf\xe9/\n.promptship/\n"

@@ -104,7 +104,8 @@ def run(directory: Path) -> int:
         (".gitignore", GITIGNORE_LINE, _IGNORED_FORMS),
     ):
         path = root / name
-        current = path.read_text("utf-8", errors="replace") if path.is_file() else None
+        # surrogateescape: bytes that are not UTF-8 are written back exactly as they were
+        current = path.read_bytes().decode("utf-8", "surrogateescape") if path.is_file() else None
         text = with_line(current, line, present)
         if text is not None:
             updates[name] = (text, line)
@@ -113,7 +114,7 @@ def run(directory: Path) -> int:
         for relative, data in planned.items():
             writer.create(root / relative, data)
         for name, (text, _) in updates.items():
-            writer.replace(root / name, text.encode("utf-8"))
+            writer.replace(root / name, text.encode("utf-8", "surrogateescape"))
     except OSError as exc:
         writer.rollback()
         shown = exc.filename or directory

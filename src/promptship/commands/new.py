@@ -56,7 +56,7 @@ def create_version(
     directory = project.prompts_path / name
     if not directory.resolve().is_relative_to(project.prompts_path.resolve()):
         raise PromptshipError(
-            f"prompts/{name} resolves outside {project.rel(project.prompts_path)}/",
+            f"{project.rel(directory)} resolves outside {project.rel(project.prompts_path)}/",
             fix="prompt folders must not be symlinks out of the prompts directory",
         )
     found = project.scan().get(name)
