@@ -181,6 +181,109 @@ def stats(
 
 # --- environments and promotion -----------------------------------------------------------
 
+EnvOption = Annotated[str, typer.Option("--env", "-e", metavar="ENV", help="The environment.")]
+NoteOption = Annotated[
+    str | None, typer.Option("--note", "-m", help="Why; recorded in the lockfile.")
+]
+CommitOption = Annotated[
+    bool, typer.Option("--commit", help="Commit prompts.lock (only) with a standard message.")
+]
+
+
+@app.command()
+def promote(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    version: Annotated[str, typer.Argument(metavar="vN", help="The version to pin.")],
+    env: EnvOption,
+    note: NoteOption = None,
+    canary: Annotated[
+        int | None,
+        typer.Option(
+            "--canary", metavar="PCT", help="Serve it to PCT% (1-99) next to the stable pin."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Skip the environment's gates (needs --reason).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the gates are skipped; recorded.")
+    ] = None,
+    commit: CommitOption = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Pin NAME vN in ENV, gated by its policy (evidence, required environment)."""
+    from promptship.commands import promote as command
+
+    return command.run(name, version, env, note, canary, force, reason, commit, as_json)
+
+
+@app.command()
+def rollback(
+    name: Annotated[str, typer.Argument(help="Prompt name.")],
+    env: EnvOption,
+    note: NoteOption = None,
+    commit: CommitOption = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Remove ENV's canary for NAME, or else re-pin the version the current pin replaced."""
+    from promptship.commands import rollback as command
+
+    return command.run(name, env, note, commit, as_json)
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> int:
+    """What each environment pins, canaries, and drafts never promoted."""
+    from promptship.commands import status as command
+
+    return command.run(as_json)
+
+
+@app.command()
+def history(
+    name: Annotated[str | None, typer.Argument(help="One prompt (default: all).")] = None,
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", metavar="ENV", help="One environment.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Every promotion, from the lockfile's git history (and uncommitted changes)."""
+    from promptship.commands import history as command
+
+    return command.run(name, env, as_json)
+
+
+@app.command()
+def live(
+    env: EnvOption,
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at", metavar="TIME", help="ISO-8601 (UTC if no zone is given) or HH:MM today UTC."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> int:
+    """Which version and SHA of each prompt ENV served at TIME, from git history."""
+    from promptship.commands import live as command
+
+    return command.run(env, at, as_json)
+
+
+@app.command()
+def lock(
+    check_: Annotated[
+        bool,
+        typer.Option("--check", help="Exit 1 if any pinned file no longer hashes to its pin."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> int:
+    """Verify prompts.lock: it parses, and every pinned version still hashes to its pin."""
+    from promptship.commands import lock as command
+
+    return command.run(check_, as_json)
+
+
 # --- evals --------------------------------------------------------------------------------
 
 

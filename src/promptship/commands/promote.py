@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from promptship.output import console, emit_json
+from promptship.project import Project
+from promptship.promotion import Outcome, promote
+
+
+def run(
+    name: str,
+    version: str,
+    env: str,
+    note: str | None,
+    canary: int | None,
+    force: bool,
+    reason: str | None,
+    commit: bool,
+    as_json: bool,
+) -> int:
+    outcome = promote(
+        Project.find(),
+        name,
+        version,
+        env,
+        note=note,
+        canary=canary,
+        force=force,
+        reason=reason,
+        commit=commit,
+    )
+    report(outcome, as_json)
+    return 0
+
+
+def report(outcome: Outcome, as_json: bool) -> None:
+    """Print a promotion or rollback (shared with `rollback`)."""
+    if as_json:
+        from promptship.lockformat import to_data
+
+        emit_json(
+            {
+                "env": outcome.env,
+                "name": outcome.name,
+                "changed": outcome.changed,
+                "pin": to_data(outcome.pin) if outcome.pin else None,
+                "previous": to_data(outcome.previous) if outcome.previous else None,
+                "commit": outcome.commit,
+                "message": outcome.message,
+            }
+        )
+        return
+    from rich.markup import escape
+
+    console().print(escape(outcome.message))
+    if outcome.commit:
+        console().print(f"committed prompts.lock as {outcome.commit[:12]}")
