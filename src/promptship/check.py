@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from stat import S_ISREG
 
-from promptship import changelog, goldenset, text_rules
+from promptship import changelog, goldenset, lockfile, text_rules
 from promptship.check_cache import CheckCache, Result
 from promptship.errors import Problem, PromptshipError
 from promptship.names import NAME_RE, VERSION_FILE_RE
@@ -285,4 +285,5 @@ def _read_dir(project: Project, directory: Path) -> PromptDir | None:
 CHECKERS: list[Checker] = [
     check_prompts,
     goldenset.check_problems,
+    lockfile.check_problems,
 ]
