@@ -412,6 +412,48 @@ def local_serve(
     return command.serve(port, threads)
 
 
+judge_app = typer.Typer(
+    help="The LLM judge: calibration against human labels.", no_args_is_help=True
+)
+app.add_typer(judge_app, name="judge")
+
+
+@judge_app.command("calibrate")
+def judge_calibrate(
+    file: Annotated[
+        Path, typer.Argument(help="JSONL, JSON or YAML items {output, rubric?, human, judge?}.")
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(metavar="P/M", help="Judge model for items without a judge score."),
+    ] = None,
+    rubric: Annotated[
+        str | None, typer.Option(help="Rubric for items that do not give their own.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Concurrent judge calls.")] = 4,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the judge even when a cached answer exists.")
+    ] = False,
+    min_kappa: Annotated[
+        float | None,
+        typer.Option("--min-kappa", metavar="K", help="Exit 1 when Cohen's kappa is below K."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> int:
+    """Agreement between judge scores and human labels: exact, Cohen's kappa, Spearman's rho."""
+    from promptship.commands import judge as command
+
+    return command.calibrate(
+        file,
+        model=model,
+        rubric=rubric,
+        jobs=jobs,
+        no_cache=no_cache,
+        min_kappa=min_kappa,
+        as_json=as_json,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
     # typer >= 0.29 vendors click; its usage errors are the only ones it raises itself.
