@@ -276,19 +276,27 @@ def test_sha_changes_with_any_case_or_gate_change() -> None:
     assert len(shas) == len(SHA_VARIANTS_DIFFERENT) + 1
 
 
-def test_sha_is_pinned_and_scheme_tagged() -> None:
-    golden = parse_golden_set(BASE, path=PATH, name="triage")
-    assert golden.payload()["kind"] == "golden-set"
-    # Pinned so an accidental change to the scheme is caught; update only with a new scheme tag.
-    assert golden.sha == "sha256:" + _expected_sha(golden.payload())
+VECTOR_YAML = 'prompt: t\ncases:\n  - {id: a, vars: {x: "1"}, expect: B}\n'
+VECTOR_CANONICAL = (
+    '{"cases":[{"asserts":[{"ignore_case":true,"type":"equals","value":"B"}],"id":"a",'
+    '"tags":[],"vars":{"x":"1"}}],"gate":{"by_tag":{},"min_pass_rate":1,"no_regressions":true},'
+    '"kind":"golden-set","prompt":"t","scheme":"gs1"}'
+)
+VECTOR_SHA = "sha256:a4083e5fdde71d895bb617a1e3044368ea82ca1fb185f62f8d7b18eb81037702"
 
 
-def _expected_sha(payload: dict[str, object]) -> str:
+def test_sha_test_vector() -> None:
+    """The documented vector (docs/reference/golden-sets.md); change only with a new scheme."""
     import hashlib
 
     from promptship.sha import canonical_json
 
-    return hashlib.sha256(canonical_json({"scheme": "gs1", **payload}).encode()).hexdigest()
+    golden = parse_golden_set(VECTOR_YAML, path="evals/t.yaml", name="t")
+    assert canonical_json({"scheme": "gs1", **golden.payload()}) == VECTOR_CANONICAL
+    assert hashlib.sha256(VECTOR_CANONICAL.encode()).hexdigest() == VECTOR_SHA.removeprefix(
+        "sha256:"
+    )
+    assert golden.sha == VECTOR_SHA
 
 
 @given(

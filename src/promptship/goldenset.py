@@ -93,8 +93,8 @@ class Gate:
     ) -> list[GateCheck]:
         """Each rule against a run's summary; the gate passes when every check passes.
 
-        A tag with no cases in the run (narrowed by a filter) is checked as rate 0.0 only if
-        it ran at all; tags absent from `by_tag` are skipped.
+        `by_tag` holds the pass rate of each tag that had cases in the run; a gated tag with
+        no cases in a narrowed run (filter, shard) is not checked.
         """
         checks = [
             GateCheck(
@@ -459,12 +459,8 @@ def _selected(project: Project, files: set[Path] | None) -> list[Path]:
     for f in wanted.copy():
         if prompts in f.parents:  # a prompt file changed: recheck its golden set
             name = f.parent.relative_to(prompts).as_posix()
-            wanted.add(golden_set_path_unchecked(project, name).resolve())
+            wanted.add((project.evals_path / f"{name}{SUFFIX}").resolve())
     return [p for p in every if p.resolve() in wanted]
-
-
-def golden_set_path_unchecked(project: Project, name: str) -> Path:
-    return project.evals_path / f"{name}{SUFFIX}"
 
 
 def _prompt_problems(project: Project, golden: GoldenSet) -> list[Problem]:
