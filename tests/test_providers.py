@@ -238,6 +238,16 @@ def test_bad_config_is_one_clear_error(table: str, message: str, tmp_path: Path)
     assert "pyproject.toml" in str(caught.value)
 
 
+def test_messages_name_the_table_as_promptship_toml_spells_it(tmp_path: Path) -> None:
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "promptship.toml").write_text('[providers.vllm]\ntype = "openai"\nbase_ulr = "x"\n')
+    with pytest.raises(PromptshipError) as caught:
+        get_provider("vllm", Project(tmp_path))
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'promptship.toml'}: [providers.vllm] unknown key"
+    )
+
+
 def test_unknown_provider_says_how_to_configure(tmp_path: Path) -> None:
     with pytest.raises(PromptshipError, match=r"configure \[tool.promptship.providers.vllm\]"):
         get_provider("vllm", project(tmp_path))

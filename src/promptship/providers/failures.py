@@ -41,7 +41,7 @@ def from_sdk_error(exc: Exception, sdk: ModuleType, settings: ProviderSettings) 
             fix = (
                 f"check {settings.api_key_env}"
                 if settings.api_key_env
-                else f"the server wants a key: set api_key_env in [tool.promptship.providers.{name}]"
+                else f"the server wants a key: set api_key_env in {settings.table}"
             )
             reason = "authentication failed" if status == 401 else "permission denied"
             return ProviderError(

@@ -53,7 +53,7 @@ def check_params(
 def unsupported(
     key: str, accepted: frozenset[str], settings: ProviderSettings, sdk: str
 ) -> ProviderError:
-    heading = f"[tool.promptship.providers.{settings.name}]"
+    heading = settings.table
     if key in RESERVED:
         return ProviderError(
             f"{settings.name}: param {key!r} is set by promptship, not by the prompt",

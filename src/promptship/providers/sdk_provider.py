@@ -60,7 +60,7 @@ class SDKProvider:
                 f"{self.name}: no API key: {variable} is not set",
                 retryable=False,
                 fix=f"set {variable} in the environment, or api_key_env in "
-                f"[tool.promptship.providers.{self.name}] for a server that needs none",
+                f"{self.settings.table} for a server that needs none",
             )
         return key
 

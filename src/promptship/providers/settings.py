@@ -1,4 +1,5 @@
-"""Provider configuration: `[tool.promptship.providers.<name>]`, validated here.
+"""Provider configuration: `[tool.promptship.providers.<name>]` in pyproject.toml, or
+`[providers.<name>]` in promptship.toml, validated here.
 
     [tool.promptship.providers.vllm]
     type = "openai"                       # openai | anthropic | local
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from promptship.config import CONFIG_FILE
 from promptship.errors import PromptshipError
 from promptship.project import Project
 
@@ -55,6 +57,18 @@ class ProviderSettings:
     timeout_s: float = 60.0
     max_connections: int = 16
     drop_unsupported: tuple[str, ...] = ()  # params to leave out on purpose when unsupported
+    table: str = ""  # its heading as the user writes it, for messages
+
+    def __post_init__(self) -> None:
+        if not self.table:
+            object.__setattr__(self, "table", f"[tool.promptship.providers.{self.name}]")
+
+
+def heading(project: Project, name: str) -> str:
+    """`[providers.NAME]` in promptship.toml, `[tool.promptship.providers.NAME]` in pyproject."""
+    path = project.config.path
+    prefix = "" if path is not None and path.name == CONFIG_FILE else "tool.promptship."
+    return f"[{prefix}providers.{name}]"
 
 
 def load_settings(project: Project, name: str) -> ProviderSettings:
@@ -67,7 +81,7 @@ def load_settings(project: Project, name: str) -> ProviderSettings:
             raise PromptshipError(
                 f"unknown provider {name!r}",
                 fix=f"use one of {', '.join(configured)}, or configure "
-                f"[tool.promptship.providers.{name}] with type and base_url",
+                f"{heading(project, name)} with type and base_url",
             )
         table = {}
     return _settings(project, name, table)
@@ -82,7 +96,7 @@ def _tables(project: Project) -> dict[str, dict[str, Any]]:
         raise PromptshipError(
             "providers must be a table of tables",
             where=where,
-            fix='e.g. [tool.promptship.providers.vllm] type = "openai"',
+            fix=f'e.g. {heading(project, "vllm")} type = "openai"',
         )
     for name, table in section.items():
         _settings(project, name, table)
@@ -91,11 +105,11 @@ def _tables(project: Project) -> dict[str, dict[str, Any]]:
 
 def _settings(project: Project, name: str, table: dict[str, Any]) -> ProviderSettings:
     where = str(project.config.path)
-    heading = f"[tool.promptship.providers.{name}]"
+    table_name = heading(project, name)
     kind = table.get("type", name if name in TYPES else None)
     if kind not in TYPES:
         raise PromptshipError(
-            f"{heading} type must be one of {', '.join(TYPES)}, got {kind!r}",
+            f"{table_name} type must be one of {', '.join(TYPES)}, got {kind!r}",
             where=where,
             fix='add type = "openai" for any OpenAI-compatible server (vLLM, Ollama, llama.cpp)',
         )
@@ -105,13 +119,13 @@ def _settings(project: Project, name: str, table: dict[str, Any]) -> ProviderSet
             fix = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS[kind])}"
             if kind == "local" and key == "base_url":
                 fix = 'for a server you run yourself use type = "openai" with base_url'
-            raise PromptshipError(f"{heading} unknown key {key!r}", where=where, fix=fix)
+            raise PromptshipError(f"{table_name} unknown key {key!r}", where=where, fix=fix)
     base_url = table.get("base_url")
     if base_url is not None and not (
         isinstance(base_url, str) and base_url.startswith(("http://", "https://"))
     ):
         raise PromptshipError(
-            f"{heading} base_url must be an http(s) URL, got {base_url!r}",
+            f"{table_name} base_url must be an http(s) URL, got {base_url!r}",
             where=where,
             fix='e.g. base_url = "http://127.0.0.1:8000/v1"',
         )
@@ -119,26 +133,26 @@ def _settings(project: Project, name: str, table: dict[str, Any]) -> ProviderSet
     if not isinstance(key_env, str) or (key_env and not ENV_NAME.fullmatch(key_env)):
         # Never echo the value: people paste the key itself here.
         raise PromptshipError(
-            f'{heading} api_key_env must be the name of an environment variable, or ""',
+            f'{table_name} api_key_env must be the name of an environment variable, or ""',
             where=where,
             fix='e.g. api_key_env = "MY_SERVER_KEY" (never the key itself)',
         )
     timeout = table.get("timeout_s", 60.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise PromptshipError(
-            f"{heading} timeout_s must be a positive number of seconds, got {timeout!r}",
+            f"{table_name} timeout_s must be a positive number of seconds, got {timeout!r}",
             where=where,
         )
     connections = table.get("max_connections", DEFAULT_MAX_CONNECTIONS[kind])
     if isinstance(connections, bool) or not isinstance(connections, int) or connections < 1:
         raise PromptshipError(
-            f"{heading} max_connections must be a positive integer, got {connections!r}",
+            f"{table_name} max_connections must be a positive integer, got {connections!r}",
             where=where,
         )
     drop = table.get("drop_unsupported", [])
     if not isinstance(drop, list) or not all(isinstance(p, str) for p in drop):
         raise PromptshipError(
-            f"{heading} drop_unsupported must be a list of parameter names",
+            f"{table_name} drop_unsupported must be a list of parameter names",
             where=where,
             fix='e.g. drop_unsupported = ["temperature"]',
         )
@@ -150,4 +164,5 @@ def _settings(project: Project, name: str, table: dict[str, Any]) -> ProviderSet
         timeout_s=float(timeout),
         max_connections=connections,
         drop_unsupported=tuple(drop),
+        table=table_name,
     )
