@@ -200,11 +200,13 @@ def test_combine_orders_table() -> None:
     }
 
 
-def test_pairwise_needs_a_baseline_and_skips_identical_outputs() -> None:
+def test_pairwise_without_a_baseline_or_with_identical_outputs_asks_nothing() -> None:
     generate = Scripted(winner("A", "B"))
     assertion = spec(rubric="r", model=JUDGE, pairwise=True)
     missing = run(assertion, generate, output="x")
-    assert missing.passed is False and "needs a baseline output" in missing.reason
+    assert missing == Verdict(
+        True, 0.5, "no baseline output to compare with: pairwise judge skipped"
+    )
     same = run(assertion, generate, output="same ", baseline_output="same")
     assert same == Verdict(True, 0.5, "tie: the output is identical to the baseline's")
     assert generate.calls == []
