@@ -111,7 +111,8 @@ def get_environment(project: Project, name: str) -> Environment:
     environments = load_environments(project)
     if name in environments:
         return environments[name]
-    close = difflib.get_close_matches(name, list(environments), n=1)
+    starts = [env for env in environments if name and env.startswith(name)]
+    close = starts or difflib.get_close_matches(name, list(environments), n=1)
     known = ", ".join(environments)
     source = project.rel(project.config.path) if project.config.path else "the defaults"
     raise PromptshipError(
@@ -142,7 +143,7 @@ def _line_of(path: str, needle: str) -> int | None:
     try:
         with open(path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
-                if re.search(rf"(^|[.\s\[\"']){re.escape(needle)}([\s\]=\"'.]|$)", line):
+                if re.search(rf"(^|[.\s\[{{,\"']){re.escape(needle)}([\s\]=\"'.,}}]|$)", line):
                     return number
     except (OSError, UnicodeDecodeError):
         pass

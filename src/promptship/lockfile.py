@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from promptship import atomic, lockformat, strict_yaml
+from promptship.check_cache import CheckCache
 from promptship.errors import Problem, PromptshipError, where
 from promptship.lockformat import BROKEN_FIX, Pin, Pins
 from promptship.project import Project
@@ -54,7 +55,13 @@ class Lockfile:
             self._lines = {}
             strict_yaml.load(self.text, self.shown, lines=self._lines)
         at: tuple[str, ...] = tuple(p for p in ("environments", env, name, key) if p is not None)
-        return self._lines.get(at)
+        line = self._lines.get(at)
+        if line and key is None and line >= 2:
+            # A block mapping's recorded line is its first entry; point at its key instead.
+            above = self.text.splitlines()[line - 2].strip()
+            if above.endswith(":") and above[:-1].strip("\"'") == at[-1]:
+                return line - 1
+        return line
 
     def where(self, env: str, name: str | None = None, key: str | None = None) -> str:
         return where(self.shown, self.line(env, name, key))
@@ -173,6 +180,7 @@ def sha_problems(
                     (env, pin.canary.sha256, "canary")
                 )
     problems: list[Problem] = []
+    cache = CheckCache.open(project.root) if len(pinned) > _CACHE_FROM else None
     for (name, number), uses in sorted(pinned.items()):
         env, expected, key = uses[0]
         at = lockfile.where(env, name, key) if key == "version" else lockfile.where(env, name)
@@ -192,7 +200,7 @@ def sha_problems(
             continue
         shown = project.rel(path)
         try:
-            actual = project.load(name, number).sha
+            actual = _current_sha(project, name, number, path, cache)
         except PromptshipError as exc:
             problems.append(
                 Problem(
@@ -219,6 +227,24 @@ def sha_problems(
     return problems
 
 
+# Above this many pinned versions, SHAs come from `check`'s cache when the file is unchanged.
+_CACHE_FROM = 50
+
+
+def _current_sha(
+    project: Project, name: str, number: int, path: Path, cache: CheckCache | None
+) -> str:
+    """The SHA of a version file: `check`'s cached one if the file is unchanged, else computed."""
+    if cache is not None:
+        try:
+            cached = cache.get(project.rel(path), path.lstat())
+        except OSError:
+            cached = None
+        if cached is not None and cached.sha is not None:
+            return cached.sha
+    return project.load(name, number).sha
+
+
 def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
     """The `check` rule: the lockfile parses, names known environments, and pins are intact."""
     lock_path = project.lock_path
@@ -242,24 +268,24 @@ def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
 
 
 @contextmanager
-def transaction(project: Project, names: set[str]) -> Iterator[Lockfile]:
+def transaction(project: Project) -> Iterator[Lockfile]:
     """Hold the write lock, yield the current lockfile, and write its `pins` back if changed.
 
     Any exception inside leaves the file untouched.
     """
     with exclusive(project):
-        lockfile = read_for_update(project, names)
+        lockfile = read_for_update(project)
         yield lockfile
         save(project, lockfile)
 
 
-def read_for_update(project: Project, names: set[str]) -> Lockfile:
-    """The lockfile, with the pins of `names` verified (call only inside `exclusive`).
+def read_for_update(project: Project) -> Lockfile:
+    """The lockfile, with every pin verified (call only inside `exclusive`).
 
-    A promotion never builds on a pin whose file no longer hashes to it.
+    A lockfile with a pin whose file no longer hashes to it is broken, and is not written.
     """
     lockfile = read(project)
-    problems = sha_problems(project, lockfile, names)
+    problems = sha_problems(project, lockfile)
     if problems:
         first = problems[0]
         raise PromptshipError(first.message, where=where(first.path, first.line), fix=first.fix)

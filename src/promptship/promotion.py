@@ -58,7 +58,7 @@ def promote(
     who, when = identity(project.root), utc_now()
     forced = reason.strip() if force and reason else None
     with lockfile.exclusive(project):
-        current_file = lockfile.read_for_update(project, {name})
+        current_file = lockfile.read_for_update(project)
         current = current_file.pin(env, name)
         if environment.requires and not force:
             _require_pinned(current_file, environment, version)
@@ -95,7 +95,7 @@ def rollback(
     project.prompt_dir(name)
     who, when = identity(project.root), utc_now()
     with lockfile.exclusive(project):
-        current_file = lockfile.read_for_update(project, {name})
+        current_file = lockfile.read_for_update(project)
         current = current_file.pin(env, name)
         if current is None:
             raise PromptshipError(
