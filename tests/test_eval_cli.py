@@ -226,3 +226,19 @@ def test_the_readme_main_job_runs_offline(
     assert all(c["baseline"]["output"] is not None for c in record["cases"])
     assert (result.code == 0) == record["gate"]["passed"]
     print(f"README eval: {len(record['cases'])} cases x 2 sides in {elapsed:.1f} s")
+
+
+def test_diff_shows_the_per_case_eval_delta_of_recorded_runs(root: Path, cli: CLI) -> None:
+    assert json.loads(cli("diff", "triage", "v1", "v2", "--json").out)["eval"] is None
+    assert cli("eval", "triage@v1", "--baseline", "none", "--record").code == 0
+    assert json.loads(cli("diff", "triage", "v1", "v2", "--json").out)["eval"] is None
+    assert cli("eval", "triage@v2", "--baseline", "none", "--record").code == 0
+    delta = json.loads(cli("diff", "triage", "v1", "v2", "--json").out)["eval"]
+    assert delta["regressions"] == ["short"] and delta["fixes"] == ["no-vars"]
+    assert delta["same_golden_set"] is True
+    assert (delta["old"]["pass_rate"], delta["new"]["pass_rate"]) == (0.8, 0.8)
+    changes = {c["id"]: (c["old"], c["new"], c["change"]) for c in delta["cases"]}
+    assert changes["short"] == ("pass", "fail", "regression")
+    assert changes["no-vars"] == ("error", "pass", "fix")
+    assert changes["never"] == ("fail", "fail", "same")
+    assert delta["old"]["file"].startswith("evals/results/triage/v1-")

@@ -149,7 +149,9 @@ def eval_delta(project: Project, old: PromptVersion, new: PromptVersion) -> dict
     SHAs; otherwise a JSON-ready dict (per-case verdict changes, pass rates, regressions,
     fixes) that `diff --json` prints under "eval" and `commands.diff` renders.
     """
-    return None
+    from promptship import eval_delta as delta
+
+    return delta.eval_delta(project, old, new)
 
 
 def message_diffs(
