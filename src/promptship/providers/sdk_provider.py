@@ -59,8 +59,8 @@ class SDKProvider:
             raise ProviderError(
                 f"{self.name}: no API key: {variable} is not set",
                 retryable=False,
-                fix=f"set {variable} in the environment, or api_key_env in "
-                f"{self.settings.table} for a server that needs none",
+                fix=f'set {variable} in the environment, or api_key_env = "" in '
+                f"{self.settings.table} for a server that needs no key",
             )
         return key
 
