@@ -162,7 +162,7 @@ def missing_message(project: Project, version: PromptVersion) -> PromptshipError
     _, reasons = _survey(project, version, golden_sha)
     detail = f" ({'; '.join(reasons)})" if reasons else ""
     return PromptshipError(
-        f"no passing evidence for {version.ref} ({short(version.sha)}) "
+        f"no passing evidence for {version.ref} (sha256:{short(version.sha)}) "
         f"with the current golden set{detail}",
         fix=f"run `promptship eval {version.ref} --record` and commit the result",
     )

@@ -234,7 +234,7 @@ def _require_pinned(
     there = current_file.pin(required, version.name)
     if there is not None and there.sha256 == version.sha:
         return
-    ref = f"{version.label} ({short(version.sha)})"
+    ref = f"{version.label} (sha256:{short(version.sha)})"
     detail = f" (it serves {there.label})" if there is not None else ""
     raise PromptshipError(
         f"{ref} is not pinned in {required}{detail}; promote it there first",
