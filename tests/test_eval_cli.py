@@ -242,3 +242,32 @@ def test_diff_shows_the_per_case_eval_delta_of_recorded_runs(root: Path, cli: CL
     assert changes["no-vars"] == ("error", "pass", "fix")
     assert changes["never"] == ("fail", "fail", "same")
     assert delta["old"]["file"].startswith("evals/results/triage/v1-")
+
+
+def test_ctrl_c_stops_at_once_and_names_the_resume_command(
+    root: Path, cli: CLI, proxy: FaultProxy
+) -> None:
+    proxy.plan = [ok()] * 2 + [stall(20)] * 2
+    child = subprocess.Popen(
+        [sys.executable, "-m", "promptship", "eval", "triage@v2", "--baseline", "v1", "-j", "1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        journal = _wait_for_journal(root, lines=2, child=child)
+        time.sleep(0.3)  # the next call is now stalled in flight
+        started = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 130
+    assert time.monotonic() - started < 10  # cancelled in flight, not waited out
+    run_id = journal.parent.name
+    assert f"promptship eval --resume {run_id}" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert len(list(read_entries(journal))) == 2
+    proxy.plan = []
+    assert cli("eval", "--resume", run_id).code == 1
+    assert len(list(read_entries(journal))) == 20

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptship import atomic
 from promptship.errors import PromptshipError, UsageError
 
 RUNS_DIR = Path(".promptship") / "runs"
@@ -205,9 +206,4 @@ def _drop_torn_tail(path: Path) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic.write_atomic(path, text.encode("utf-8"))
