@@ -265,3 +265,18 @@ def test_split_model() -> None:
     assert split_model("vllm/meta-llama/Llama-3-8B") == ("vllm", "meta-llama/Llama-3-8B")
     with pytest.raises(PromptshipError, match="provider/name"):
         split_model("gpt-4o")
+
+
+def test_check_reports_a_bad_providers_table(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(
+        tmp_path, '[tool.promptship.providers.vllm]\ntype = "openai"\ntimeout = 5\n'
+    ).root
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PROMPTSHIP_ROOT", raising=False)
+    result = cli("check")
+    output = result.out + result.err
+    assert result.code == 1
+    assert "pyproject.toml: [tool.promptship.providers.vllm] unknown key 'timeout'" in output
+    assert "did you mean 'timeout_s'?" in output

@@ -20,6 +20,7 @@ from promptship.errors import Problem, PromptshipError
 from promptship.names import NAME_RE, VERSION_FILE_RE
 from promptship.project import CHANGELOG, Project, PromptDir
 from promptship.prompt import PromptVersion, decode, parse_prompt
+from promptship.providers import settings as provider_settings
 from promptship.sha import short
 
 Checker = Callable[[Project, set[Path] | None], list[Problem]]
@@ -286,4 +287,5 @@ CHECKERS: list[Checker] = [
     check_prompts,
     goldenset.check_problems,
     lockfile.check_problems,
+    provider_settings.check_problems,
 ]

@@ -17,10 +17,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from promptship.config import CONFIG_FILE
-from promptship.errors import PromptshipError
+from promptship.errors import Problem, PromptshipError
 from promptship.project import Project
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -166,3 +167,15 @@ def _settings(project: Project, name: str, table: dict[str, Any]) -> ProviderSet
         drop_unsupported=tuple(drop),
         table=table_name,
     )
+
+
+def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
+    """The `check` rule for the providers tables (when the config file is being checked)."""
+    path = project.config.path
+    if path is None or (files is not None and path.resolve() not in files):
+        return []
+    try:
+        _tables(project)
+    except PromptshipError as exc:
+        return [Problem(project.rel(path), None, exc.message, exc.fix)]
+    return []
