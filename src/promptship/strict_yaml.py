@@ -152,7 +152,8 @@ def _reject_yaml11_surprise(node: yaml.ScalarNode, path: str, offset: int) -> No
         meaning = meanings.get(tag, "a date")
         fix = f'quote it ("{text}") if you mean text'
         if tag == _STR:
-            fix = f'quote it ("{text}") for text, or write it with a dot and a signed exponent (1.0e+3) for a number'
+            number = re.sub(r"^([-+]?[0-9]+)(\.[0-9]*)?[eE]([-+]?)", _yaml11_float, text)
+            fix = f'quote it ("{text}") for text, or write {number} for a number'
         elif tag == _BOOL:
             fix = f'write true or false, or quote it ("{text}") if you mean text'
         raise PromptshipError(
@@ -160,6 +161,11 @@ def _reject_yaml11_surprise(node: yaml.ScalarNode, path: str, offset: int) -> No
             where=where(path, line_of(node, offset)),
             fix=fix,
         )
+
+
+def _yaml11_float(match: re.Match[str]) -> str:
+    """`1e-3` -> `1.0e-3`: the same number, written so that YAML 1.1 reads a number too."""
+    return f"{match[1]}{match[2] or '.0'}e{match[3] or '+'}"
 
 
 def _unsupported(node: yaml.Node, path: str, offset: int) -> PromptshipError:
