@@ -154,6 +154,17 @@ def test_cli_text_and_min_kappa(tmp_path: Path, cli: CLI) -> None:
         ),
         ("l.yaml", "output: x\n", "l.yaml:1: expected a list of items"),
         ("l.csv", "output,human\n", "l.csv: unsupported file type '.csv'"),
+        ("l.json", '{"output": "x"}', "l.json:1: invalid JSON: expected a list of items"),
+        (
+            "l.json",
+            '[\n {"output": "x", "human": 1},\n {"output": 2, "human": 1}\n]',
+            "l.json:3: item needs 'output' text",
+        ),
+        (
+            "l.json",
+            '[\n {"output": "x", "human": 1},\n {"output": "y" "human": 1}\n]',
+            "l.json:3: invalid JSON",
+        ),
     ],
 )
 def test_bad_files_are_one_clear_line(
@@ -226,3 +237,21 @@ def test_calibrate_runs_the_real_judge_and_caches(
     assert {k: again[k] for k in ("n", "cohen_kappa", "invalid")} == {
         k: report[k] for k in ("n", "cohen_kappa", "invalid")
     }
+
+
+def test_json_list_with_escapes_loads(tmp_path: Path) -> None:
+    path = tmp_path / "labels.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"output": "ok \U0001f600", "human": 5, "judge": 4},
+                {"output": "", "human": 1, "judge": 1},
+            ],
+            indent=1,
+        )
+    )
+    items = load_items(path)
+    assert [(i.output, i.human, i.judge, i.line) for i in items] == [
+        ("ok \U0001f600", 5.0, 4.0, 2),
+        ("", 1.0, 1.0, 7),
+    ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -413,6 +414,7 @@ def test_check_reports_variables_against_the_prompt(examples: Path, cli: CLI) ->
 def test_check_reports_golden_set_without_prompt_and_bad_files(examples: Path, cli: CLI) -> None:
     (examples / "evals" / "ghost.yaml").write_text("prompt: ghost\ncases: [{id: a, expect: x}]\n")
     (examples / "evals" / "broken.yaml").write_text("prompt: broken\ncases: [{id: a}]\n")
+    (examples / "evals" / "typo.yml").write_text("prompt: typo\n")
     (examples / "evals" / "results").mkdir()
     (examples / "evals" / "results" / "ignored.yaml").write_text("not: a golden set\n")
     result = cli("check")
@@ -422,6 +424,10 @@ def test_check_reports_golden_set_without_prompt_and_bad_files(examples: Path, c
         in result.out + result.err
     )
     assert "evals/broken.yaml:2: case 'a' checks nothing" in result.out + result.err
+    assert (
+        "evals/typo.yml: golden sets are read only from .yaml files (rename it to typo.yaml)"
+        in (result.out + result.err)
+    )
     assert "ignored.yaml" not in result.out + result.err
 
 
@@ -454,3 +460,36 @@ def test_check_rejects_a_same_family_judge(examples: Path) -> None:
     )
     assert "same model family (anthropic)" in problems[0].message
     assert "allow_same_family: true" in (problems[0].fix or "")
+
+
+CASE_IDS = st.from_regex(r"[A-Za-z0-9_.-]{1,12}", fullmatch=True)
+TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn", "Cf")),
+    max_size=20,
+)
+VALUES = st.one_of(TEXT, st.integers(-1000, 1000), st.booleans(), st.lists(TEXT, max_size=3))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            CASE_IDS,
+            st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), VALUES),
+            st.lists(CASE_IDS, max_size=3),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda c: c[0],
+    )
+)
+def test_parser_round_trips_any_valid_golden_set(
+    cases: list[tuple[str, dict[str, Any], list[str]]],
+) -> None:
+    document = {
+        "prompt": "triage",
+        "cases": [{"id": i, "vars": v, "tags": t, "expect": "x"} for i, v, t in cases],
+    }
+    golden = parse_golden_set(json.dumps(document, ensure_ascii=False), path=PATH, name="triage")
+    assert [(c.id, c.vars, list(c.tags)) for c in golden.cases] == [
+        (i, v, list(dict.fromkeys(t))) for i, v, t in cases
+    ]

@@ -70,9 +70,11 @@ def load_items(path: Path, display: str | None = None) -> list[Item]:
                     where=where(shown, number),
                     fix=f"one object a line: {EXAMPLE}",
                 ) from None
-    elif path.suffix in (".json", ".yaml", ".yml"):
+    elif path.suffix == ".json":
+        raw = _json_list(text, shown)
+    elif path.suffix in (".yaml", ".yml"):
         lines: strict_yaml.Lines = {}
-        data = strict_yaml.load(text, shown, lines=lines)  # JSON is YAML: one strict reader
+        data = strict_yaml.load(text, shown, lines=lines)
         if not isinstance(data, list):
             raise PromptshipError(
                 "expected a list of items", where=where(shown, 1), fix=f"each item: {EXAMPLE}"
@@ -96,6 +98,32 @@ def load_items(path: Path, display: str | None = None) -> list[Item]:
                 fix="ids must be unique",
             )
         seen[item.id] = item.line
+    return items
+
+
+def _json_list(text: str, shown: str) -> list[tuple[Any, int | None]]:
+    """Items of a JSON array with the line each starts on (json has no positions to give)."""
+    decoder = json.JSONDecoder()
+    ws = " \t\r\n"
+    position = len(text) - len(text.lstrip(ws))
+    items: list[tuple[Any, int | None]] = []
+    try:
+        if text[position : position + 1] != "[":
+            raise ValueError("expected a list of items")
+        position += 1
+        while True:
+            while position < len(text) and text[position] in ws + ",":
+                position += 1
+            if text[position : position + 1] == "]":
+                break
+            line = text.count("\n", 0, position) + 1
+            item, position = decoder.raw_decode(text, position)
+            items.append((item, line))
+    except ValueError as exc:
+        line = text.count("\n", 0, min(position, len(text))) + 1
+        raise PromptshipError(
+            f"invalid JSON: {exc}", where=where(shown, line), fix=f"a list of items: [{EXAMPLE}]"
+        ) from None
     return items
 
 

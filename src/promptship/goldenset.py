@@ -437,7 +437,15 @@ def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
 
     With `files`, checks the golden sets among them and those of prompts whose files changed.
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(
+            project.rel(path),
+            None,
+            "golden sets are read only from .yaml files",
+            f"rename it to {path.with_suffix(SUFFIX).name}",
+        )
+        for path in _misnamed(project, files)
+    ]
     for path in _selected(project, files):
         display = project.rel(path)
         try:
@@ -448,6 +456,17 @@ def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
             continue
         problems.extend(_prompt_problems(project, golden))
     return problems
+
+
+def _misnamed(project: Project, files: set[Path] | None) -> list[Path]:
+    base = project.evals_path
+    if not base.is_dir():
+        return []
+    found = [p for p in base.rglob("*.yml") if base / RESULTS_DIR not in p.parents]
+    if files is not None:
+        wanted = {f.resolve() for f in files}
+        found = [p for p in found if p.resolve() in wanted]
+    return sorted(found)
 
 
 def _selected(project: Project, files: set[Path] | None) -> list[Path]:
