@@ -258,3 +258,20 @@ def test_evidence_files_are_validated(examples: Path) -> None:
     # A second run in the same second gets its own file.
     again = record(project, TRIAGE, 2)
     assert again != path and again.name.endswith("-2.json")
+
+
+def test_list_and_show_say_where_each_version_is_pinned(examples: Path, cli: CLI) -> None:
+    assert cli("promote", TRIAGE, "v1", "--env", "dev").code == 0
+    assert cli("promote", TRIAGE, "v2", "--env", "dev", "--canary", "25").code == 0
+    assert cli("promote", TRIAGE, "v1", "--env", "production", "--force", "--reason", "r").code == 0
+    rows = json.loads(cli("list", "--json").out)
+    triage = next(r for r in rows if r["name"] == TRIAGE)
+    pinned = {v["version"]: v["pinned"] for v in triage["versions"]}
+    assert pinned["v1"] == [
+        {"env": "dev", "role": "stable"},
+        {"env": "production", "role": "stable"},
+    ]
+    assert pinned["v2"] == [{"env": "dev", "role": "canary", "weight": 25}]
+    assert "dev, production" in cli("list").out
+    assert "pinned: dev (canary 25%)" in cli("show", f"{TRIAGE}@v2").out
+    assert json.loads(cli("show", f"{TRIAGE}@production", "--json").out)["version"] == "v1"

@@ -135,6 +135,39 @@ def environment_problems(project: Project, lockfile: Lockfile) -> list[Problem]:
     return problems
 
 
+def where_pinned(
+    project: Project,
+) -> tuple[dict[tuple[str, int], list[dict[str, Any]]], str | None]:
+    """Where each version is pinned now, in environment display order, for `list` and `show`.
+
+    `{("triage", 2): [{"env": "production", "role": "stable"}, {"env": "dev", "role":
+    "canary", "weight": 10}]}`; a broken lockfile gives nothing and its error as a warning.
+    """
+    from promptship.environments import load_environments
+
+    try:
+        order = list(load_environments(project))
+        pins = read(project).pins
+    except PromptshipError as exc:
+        return {}, exc.format()
+    found: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for env in sorted(pins, key=order.index):
+        for name, pin in pins[env].items():
+            found.setdefault((name, pin.version), []).append({"env": env, "role": "stable"})
+            if pin.canary is not None:
+                found.setdefault((name, pin.canary.version), []).append(
+                    {"env": env, "role": "canary", "weight": pin.canary.weight}
+                )
+    return found, None
+
+
+def describe_pins(uses: list[dict[str, Any]]) -> str:
+    """`production, dev (canary 10%)`."""
+    return ", ".join(
+        u["env"] + (f" (canary {u['weight']}%)" if u["role"] == "canary" else "") for u in uses
+    )
+
+
 def pinned_version(project: Project, env: str, name: str) -> int:
     """The stable version `env` serves for `name` (what `NAME@ENV` means), verified."""
     from promptship.environments import get_environment

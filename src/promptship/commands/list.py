@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from promptship.errors import PromptshipError
@@ -10,11 +11,17 @@ from promptship.sha import short
 
 def inventory(project: Project) -> list[dict[str, Any]]:
     """Every prompt with its versions and SHAs; a version that does not parse has an error."""
+    from promptship.lockfile import where_pinned
+
+    pinned, _ = where_pinned(project)
     rows = []
     for name in project.names():
         versions = []
         for number in project.prompt_dir(name).versions:
-            entry: dict[str, Any] = {"version": f"v{number}"}
+            entry: dict[str, Any] = {
+                "version": f"v{number}",
+                "pinned": pinned.get((name, number), []),
+            }
             try:
                 loaded = project.load(name, number)
                 entry.update(sha256=loaded.sha, file=loaded.path, model=loaded.model)
@@ -34,12 +41,23 @@ def run(as_json: bool) -> int:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
-    for column in ("prompt", "version", "sha", "model"):
+    from promptship.lockfile import describe_pins, where_pinned
+
+    warning = where_pinned(project)[1]
+    if warning:
+        print(f"warning: environments not shown: {warning}", file=sys.stderr)
+    for column in ("prompt", "version", "sha", "model", "environments"):
         table.add_column(column)
     for row in rows:
         for i, v in enumerate(reversed(row["versions"])):
             sha = short(v["sha256"]) if "sha256" in v else "[red]invalid[/]"
-            table.add_row(row["name"] if i == 0 else "", v["version"], sha, v.get("model", ""))
+            table.add_row(
+                row["name"] if i == 0 else "",
+                v["version"],
+                sha,
+                v.get("model", ""),
+                describe_pins(v["pinned"]),
+            )
     if not rows:
         console().print(
             f"no prompts in {project.rel(project.prompts_path)}/ (create one with `promptship new NAME`)"

@@ -30,15 +30,20 @@ def describe(version: PromptVersion) -> dict[str, Any]:
 
 
 def run(ref: str, as_json: bool) -> int:
-    version = resolve(Project.find(), ref)
+    project = Project.find()
+    version = resolve(project, ref)
+    from promptship.lockfile import describe_pins, where_pinned
+
+    pinned = where_pinned(project)[0].get((version.name, version.version), [])
     if as_json:
-        emit_json(describe(version))
+        emit_json({**describe(version), "pinned": pinned})
         return 0
     from rich.markup import escape
 
     out = console()
     out.print(f"[bold]{version.ref}[/]  {short(version.sha)}  [dim]{version.path}[/]")
     out.print(f"model: {version.model}")
+    out.print(f"pinned: {describe_pins(pinned) or 'nowhere'}")
     if version.params:
         out.print("params: " + ", ".join(f"{k}={v!r}" for k, v in version.params.items()))
     out.print(
