@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval_project import ALL_CASES, make_project
-from fault_proxy import FaultProxy, status
+from fault_proxy import FaultProxy, ok, status
 from promptship.errors import PromptshipError, UsageError
 from promptship.journal import Journal
 from promptship.project import Project
@@ -178,3 +178,54 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([], 0.5) is None
     assert percentile([1, 2, 3, 4], 0.5) == 2
     assert percentile([float(i) for i in range(1, 101)], 0.95) == 95
+
+
+def test_judge_calls_are_cached_and_retried_like_any_call(
+    project: Project, proxy: FaultProxy
+) -> None:
+    root = project.root
+    (root / "prompts" / "judged").mkdir()
+    (root / "prompts" / "judged" / "v1.md").write_text(ECHO_PROMPT)
+    (root / "prompts" / "judged" / "CHANGELOG.md").write_text("# judged\n## v1\nFirst.\n")
+    (root / "evals" / "judged.yaml").write_text(JUDGED_SET)
+    with (root / "pyproject.toml").open("a") as config:  # short verdicts fit the test server
+        config.write("[tool.promptship.judge]\nparams = {temperature = 0, max_tokens = 96}\n")
+    proxy.plan = [ok(), status(503)]  # the judge's first call is retried
+    plan = build(Project(root), Asked("judged@v1", baseline="none", concurrency=1))
+    result = execute(plan, Journal.create(root, header(plan)))
+    verdict = result.results[0].candidate.assertions[0]
+    assert verdict["type"] == "judge" and verdict["reason"]
+    assert result.results[0].candidate.status in ("pass", "fail")  # scored, not an error
+    asked = proxy.count
+    assert asked >= 3  # the answer, a 503, and the judge's call(s)
+
+    again = execute(plan, Journal.create(root, header(plan)))
+    assert proxy.count == asked  # the answer and the judge's verdict both came from the cache
+    assert again.results[0].candidate.assertions == result.results[0].candidate.assertions
+
+
+def test_an_unusable_judge_fails_before_any_call(project: Project, proxy: FaultProxy) -> None:
+    root = project.root
+    (root / "prompts" / "judged").mkdir()
+    (root / "prompts" / "judged" / "v1.md").write_text(ECHO_PROMPT)
+    (root / "evals" / "judged.yaml").write_text(JUDGED_SET.replace(", allow_same_family: true", ""))
+    with pytest.raises(PromptshipError, match="same model family"):
+        build(Project(root), Asked("judged@v1", baseline="none"))
+    assert proxy.count == 0
+
+
+ECHO_PROMPT = """---
+model: llama/gemma3-270m
+params: {temperature: 0, max_tokens: 4}
+---
+user:
+Say hello.
+"""
+
+JUDGED_SET = """prompt: judged
+cases:
+  - id: polite
+    assert:
+      - {type: judge, rubric: 'The answer is a greeting', model: llama/gemma3-270m, allow_same_family: true}
+gate: {min_pass_rate: 0.0}
+"""

@@ -54,6 +54,10 @@ def build(project: Project, asked: Asked) -> RunPlan:
     cases = select_cases(golden, ids=asked.ids, tags=asked.tags, only=only, shard=shard)
     baseline = _baseline(project, candidate, asked.baseline)
     model = asked.model
+    from promptship.judge import check_judges
+
+    # A judge that cannot be used (no model, same family) fails here, not once per case.
+    check_judges(golden, model or candidate.model, project)
     return RunPlan(
         project=project,
         golden=golden,
