@@ -370,15 +370,16 @@ def test_files_never_scan_the_whole_repository(
     def no_scan(self: Project) -> None:
         raise AssertionError("scanned every prompt")
 
+    write(project / "evals/triage.yaml", "prompt: triage\ncases:\n  - {id: a, vars: {tickt: x}, expect: billing}\n")
     monkeypatch.setattr(Project, "scan", no_scan)
     text = PROMPT.replace("{{ ticket }}", "{{ ticket }} {{ tier }}")
     write(project / "prompts/triage/v1.md", text)
-    problems = [
-        p
-        for p in check_project(Project(project), {project / "prompts/triage/v1.md"})
-        if p.path.startswith("prompts/")
+    problems = check_project(Project(project), {project / "prompts/triage/v1.md"})
+    assert [(p.path, p.message[:28]) for p in problems] == [
+        ("evals/triage.yaml", "case 'a' does not set 'ticke"),  # the prompt's golden set
+        ("evals/triage.yaml", "case 'a' sets variable 'tick"),
+        ("prompts/triage/v1.md", "variable 'tier' is used but "),
     ]
-    assert [p.message for p in problems] == ["variable 'tier' is used but not declared"]
 
 
 def test_a_changed_changelog_checks_its_prompt(project: Path) -> None:

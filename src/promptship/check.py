@@ -9,7 +9,6 @@ a large repository. Other concepts register their own checker here (golden sets,
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from stat import S_ISREG
@@ -17,7 +16,7 @@ from stat import S_ISREG
 from promptship import changelog, goldenset, lockfile, text_rules
 from promptship.check_cache import CheckCache, Result
 from promptship.errors import Problem, PromptshipError
-from promptship.names import NAME_RE, VERSION_FILE_RE
+from promptship.names import NAME_RE
 from promptship.project import CHANGELOG, Project, PromptDir
 from promptship.prompt import PromptVersion, decode, parse_prompt
 from promptship.providers import settings as provider_settings
@@ -51,7 +50,7 @@ def check_prompts(project: Project, files: set[Path] | None) -> list[Problem]:
         dirs = list(project.scan().values())
         cache = CheckCache.open(project.root)
     else:
-        found = (_read_dir(project, path) for path in _touched_dirs(project, files))
+        found = (project.read_dir(path) for path in _touched_dirs(project, files))
         dirs = [prompt_dir for prompt_dir in found if prompt_dir is not None]
     problems: list[Problem] = []
     for prompt_dir in dirs:
@@ -258,29 +257,8 @@ def _touched_dirs(project: Project, files: set[Path]) -> list[Path]:
     found = set()
     for path in files:
         if path.parent != prompts and path.parent.is_relative_to(prompts):
-            found.add(path.parent)
+            found.add(project.prompts_path / path.parent.relative_to(prompts))
     return sorted(found)
-
-
-def _read_dir(project: Project, directory: Path) -> PromptDir | None:
-    """A `PromptDir` for one folder, without scanning the rest of prompts/."""
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # the whole prompt was deleted
-    name = directory.relative_to(project.prompts_path.resolve()).as_posix()
-    prompt = PromptDir(name, directory)
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            continue
-        match = VERSION_FILE_RE.fullmatch(entry.name)
-        if match:
-            prompt.files.setdefault(int(match.group(1)), []).append(Path(entry.path))
-        elif entry.name != CHANGELOG:
-            prompt.strays.append(Path(entry.path))
-    if not prompt.files and not prompt.strays and not (directory / CHANGELOG).exists():
-        return None  # a folder that only groups nested prompts
-    return prompt
 
 
 CHECKERS: list[Checker] = [

@@ -462,28 +462,41 @@ def _misnamed(project: Project, files: set[Path] | None) -> list[Path]:
     base = project.evals_path
     if not base.is_dir():
         return []
-    found = [p for p in base.rglob("*.yml") if base / RESULTS_DIR not in p.parents]
-    if files is not None:
-        wanted = {f.resolve() for f in files}
-        found = [p for p in found if p.resolve() in wanted]
-    return sorted(found)
+    if files is not None:  # the pre-commit path: look only at the files given
+        return _under_evals(project, files, ".yml")
+    return sorted(p for p in base.rglob("*.yml") if base / RESULTS_DIR not in p.parents)
 
 
 def _selected(project: Project, files: set[Path] | None) -> list[Path]:
-    every = golden_set_files(project)
     if files is None:
-        return every
+        return golden_set_files(project)
     wanted = {f.resolve() for f in files}
     prompts = project.prompts_path.resolve()
     for f in wanted.copy():
         if prompts in f.parents:  # a prompt file changed: recheck its golden set
             name = f.parent.relative_to(prompts).as_posix()
             wanted.add((project.evals_path / f"{name}{SUFFIX}").resolve())
-    return [p for p in every if p.resolve() in wanted]
+    return [p for p in _under_evals(project, wanted, SUFFIX) if p.is_file()]
+
+
+def _under_evals(project: Project, files: set[Path], suffix: str) -> list[Path]:
+    """The given files that are golden-set files with `suffix`, without listing evals/."""
+    evals = project.evals_path.resolve()
+    results = evals / RESULTS_DIR
+    found = {
+        project.evals_path / f.resolve().relative_to(evals)
+        for f in files
+        if f.suffix == suffix
+        and evals in f.resolve().parents
+        and results not in f.resolve().parents
+    }
+    return sorted(found)
 
 
 def _prompt_problems(project: Project, golden: GoldenSet) -> list[Problem]:
-    if golden.name not in project.names():
+    try:
+        project.prompt_dir(golden.name)  # reads one folder, not the whole prompts/ tree
+    except PromptshipError:
         return [
             Problem(
                 golden.path,

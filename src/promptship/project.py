@@ -86,6 +86,20 @@ class Project:
         return self._scan
 
     def _walk(self, directory: Path, found: dict[str, PromptDir]) -> None:
+        prompt, subdirs = self._read(directory)
+        if prompt is not None and directory != self.prompts_path:
+            found[prompt.name] = prompt
+        for sub in subdirs:
+            self._walk(sub, found)
+
+    def read_dir(self, directory: Path) -> PromptDir | None:
+        """One folder under prompts/ without scanning the others; None if it holds no files."""
+        try:
+            return self._read(directory)[0]
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _read(self, directory: Path) -> tuple[PromptDir | None, list[Path]]:
         prompt: PromptDir | None = None
         subdirs = []
         with os.scandir(directory) as entries:
@@ -102,17 +116,17 @@ class Project:
                     prompt.files.setdefault(int(match.group(1)), []).append(Path(entry.path))
                 elif entry.name != CHANGELOG:
                     prompt.strays.append(Path(entry.path))
-        if prompt is not None and directory != self.prompts_path:
-            found[prompt.name] = prompt
-        for sub in subdirs:
-            self._walk(sub, found)
+        return prompt, subdirs
 
     def names(self) -> list[str]:
         return [n for n, d in self.scan().items() if d.files]
 
     def prompt_dir(self, name: str) -> PromptDir:
         check_name(name)
-        found = self.scan().get(name)
+        if self._scan is not None:
+            found = self._scan.get(name)
+        else:  # one folder: commands on one prompt stay fast in a large repository
+            found = self.read_dir(self.prompts_path / name)
         if found is None or not found.files:
             import difflib
 
