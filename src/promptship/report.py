@@ -67,7 +67,6 @@ def print_terminal(result: RunResult, out: Console) -> None:
     from rich.table import Table
 
     plan = result.plan
-    summary = result.summary
     table = Table(title=escape(title(result)), title_justify="left", show_lines=False)
     table.add_column("case")
     table.add_column("candidate")
@@ -100,9 +99,6 @@ def print_terminal(result: RunResult, out: Console) -> None:
         )
     if len(failing) > 20:
         out.print(f"  ... and {len(failing) - 20} more")
-    if plan.repeat > 1:
-        rates = ", ".join(f"{k} {v:.0%}" for k, v in summary.case_pass_rates.items() if v < 1)
-        out.print(f"per-case pass rate over {plan.repeat} repeats (below 100%): {rates or 'none'}")
     for line in summary_lines(result):
         out.print(escape(line))
     verdict = "[green]PASSED[/]" if result.gate_passed else "[red]FAILED[/]"
@@ -123,6 +119,11 @@ def summary_lines(result: RunResult) -> list[str]:
     ]
     if s.baseline_pass_rate is not None:
         lines[0] += f"; baseline {s.baseline_pass_rate:.1%}"
+    if result.plan.repeat > 1:
+        rates = ", ".join(f"{k} {v:.0%}" for k, v in s.case_pass_rates.items() if v < 1)
+        lines.append(
+            f"per-case pass rate over {result.plan.repeat} repeats, below 100%: {rates or 'none'}"
+        )
     if s.by_tag:
         lines.append("by tag: " + ", ".join(f"{t} {r:.0%}" for t, r in s.by_tag.items()))
     if result.plan.baseline is not None:
