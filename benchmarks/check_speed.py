@@ -1,7 +1,7 @@
 """How fast is `promptship check` on a large repository?
 
-Generates (in a temp dir) 2,000 prompts x 5 versions with CHANGELOGs, then times, as
-subprocesses like pre-commit runs them:
+Generates (in a temp dir) 2,000 prompts x 5 versions with CHANGELOGs and golden sets, then
+times, as subprocesses like pre-commit runs them:
   - `promptship check <one changed file>`   target: median <= 150 ms
   - `promptship check` (the whole repo)      target: median <= 3 s
 next to the floor `python -c "import yaml, jinja2"`. The whole-repo runs after the first reuse
@@ -54,8 +54,23 @@ user:
 """
 
 
+GOLDEN_SET = """\
+prompt: {name}
+defaults: {{vars: {{ticket_type: email, customer_tier: pro}}}}
+cases:
+  - id: billing-refund
+    vars: {{ticket_text: "I need a refund for my last payment"}}
+    expect: billing
+  - id: api-500
+    vars: {{ticket_text: "The payments endpoint returns 500"}}
+    expect: technical
+"""
+
+
 def generate(root: Path, prompts: int, versions: int) -> Path:
-    """A project with `prompts` prompts of `versions` versions each; returns one version file."""
+    """A project with `prompts` prompts of `versions` versions each, a CHANGELOG and a golden
+    set per prompt; returns the newest version file of the middle prompt."""
+    (root / "evals").mkdir()
     for index in range(prompts):
         folder = root / "prompts" / f"prompt_{index:05d}"
         folder.mkdir(parents=True)
@@ -65,7 +80,8 @@ def generate(root: Path, prompts: int, versions: int) -> Path:
             (folder / f"v{version}.md").write_text(text, "utf-8")
             log += [f"## v{version} - 2026-01-{version:02d}", f"Change {version}.", ""]
         (folder / "CHANGELOG.md").write_text("\n".join(log), "utf-8")
-    (root / "evals").mkdir()
+        golden = GOLDEN_SET.format(name=f"prompt_{index:05d}")
+        (root / "evals" / f"prompt_{index:05d}.yaml").write_text(golden, "utf-8")
     return root / "prompts" / f"prompt_{prompts // 2:05d}" / f"v{versions}.md"
 
 
