@@ -1,4 +1,4 @@
-import json
+import marshal
 import os
 import signal
 import subprocess
@@ -121,8 +121,8 @@ def test_promote_writes_the_file_and_its_parse_cache(examples: Path, cli: CLI) -
     assert (pin.version, pin.replaced, pin.note) == (2, 1, None)
     assert pin.sha256 == project.load(TRIAGE, 2).sha
     assert pin.promoted_at.endswith("Z") and pin.promoted_by
-    cache = json.loads((examples / ".promptship" / lockfile.CACHE_FILE).read_text())
-    assert cache["data"] == strict_yaml.load(text, "prompts.lock")
+    cache = marshal.loads((examples / ".promptship" / lockfile.CACHE_FILE).read_bytes())
+    assert cache[3] == strict_yaml.load(text, "prompts.lock")
     # Promoting what is already pinned changes nothing, not even the time.
     before = project.lock_path.read_bytes()
     again = cli("promote", TRIAGE, "v2", "--env", "dev")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
+import marshal
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from promptship.project import Project
 
 STATE_DIR = ".promptship"
 LOCK_FILE = "prompts.lock.lock"  # what writers flock; its content is the holder's pid
-CACHE_FILE = "prompts.lock.cache.json"
+CACHE_FILE = "prompts.lock.cache"
 CACHE_FORMAT = 1
 LOCK_TIMEOUT_S = 60.0
 
@@ -90,7 +91,10 @@ def _read_structure(project: Project) -> Lockfile:
     digest = hashlib.sha256(data).hexdigest()
     cached = _cache_get(project, digest)
     if cached is not None:
-        return Lockfile(path, shown, lockformat.from_data(cached, shown), text)
+        try:
+            return Lockfile(path, shown, lockformat.from_trusted(cached), text)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass  # not what this version of promptship caches: parse the file
     lines: strict_yaml.Lines = {}
     try:
         raw = strict_yaml.load(text, shown, lines=lines) if text.strip() else None
@@ -215,10 +219,9 @@ def sha_problems(
     problems: list[Problem] = []
     cache = CheckCache.open(project.root) if len(pinned) > _CACHE_FROM else None
     for (name, number), uses in sorted(pinned.items()):
-        env, expected, key = uses[0]
-        at = lockfile.where(env, name, key) if key == "version" else lockfile.where(env, name)
+        env, expected, _ = uses[0]
         try:
-            path = project.version_path(name, number)
+            path, shown = _version_file(project, name, number)
         except PromptshipError:
             problems.append(
                 Problem(
@@ -231,15 +234,15 @@ def sha_problems(
             continue
         if files is not None and path.resolve() not in files:
             continue
-        shown = project.rel(path)
         try:
-            actual = _current_sha(project, name, number, path, cache)
+            actual = _current_sha(project, name, number, path, shown, cache)
         except PromptshipError as exc:
             problems.append(
                 Problem(
                     shown,
                     None,
-                    f"{name}@v{number} is pinned ({at}) but no longer parses: {exc.message}",
+                    f"{name}@v{number} is pinned ({lockfile.where(env, name)}) but no longer parses: "
+                    f"{exc.message}",
                     f"pinned versions are immutable: restore it with `git checkout -- {shown}`, "
                     f"and create the next version with `promptship new {name}`",
                 )
@@ -264,13 +267,26 @@ def sha_problems(
 _CACHE_FROM = 50
 
 
+def _version_file(project: Project, name: str, number: int) -> tuple[Path, str]:
+    """The file of `name@v<number>` and its shown path, by two stats when the layout is plain."""
+    prompts = project.config.prompts_dir
+    root = str(project.root)
+    # Two files for one version is a problem `check` reports; here the first one is used.
+    for suffix in (".md", ".yaml"):
+        shown = f"{prompts}/{name}/v{number}{suffix}"
+        if os.path.isfile(f"{root}/{shown}") and "." not in prompts.split("/"):
+            return project.root / shown, shown
+    path = project.version_path(name, number)  # the precise answer, or the precise error
+    return path, project.rel(path)
+
+
 def _current_sha(
-    project: Project, name: str, number: int, path: Path, cache: CheckCache | None
+    project: Project, name: str, number: int, path: Path, shown: str, cache: CheckCache | None
 ) -> str:
     """The SHA of a version file: `check`'s cached one if the file is unchanged, else computed."""
     if cache is not None:
         try:
-            cached = cache.get(project.rel(path), path.lstat())
+            cached = cache.get(shown, path.lstat())
         except OSError:
             cached = None
         if cached is not None and cached.sha is not None:
@@ -327,22 +343,23 @@ def read_for_update(project: Project) -> Lockfile:
 
 def save(project: Project, lockfile: Lockfile) -> bool:
     """Write `lockfile.pins` if they changed (call only inside `exclusive`); True if written."""
-    text = lockformat.render(lockfile.pins)
+    raw = lockformat.raw_data(lockfile.pins)
+    text = lockformat.render_raw(raw)
     if text == lockfile.text:
         return False
-    write(project, lockfile.pins, text)
+    write(project, raw, text)
     lockfile.text = text
     lockfile._lines = None
     return True
 
 
-def write(project: Project, pins: Pins, text: str | None = None) -> None:
-    """Replace the lockfile with the text of `pins` (call only inside `exclusive`)."""
-    data = (text if text is not None else lockformat.render(pins)).encode("utf-8")
+def write(project: Project, raw: dict[str, Any], text: str) -> None:
+    """Replace the lockfile with `text`, the rendering of `raw` (call only inside `exclusive`)."""
+    data = text.encode("utf-8")
     atomic.remove_stale_temps(project.lock_path)
     atomic.write_atomic(project.lock_path, data)
-    # What strict_yaml.load returns for this text (a test checks they are equal).
-    _cache_put(project, hashlib.sha256(data).hexdigest(), lockformat.raw_data(pins))
+    # `raw` is what strict_yaml.load reads back from `text` (a test checks they are equal).
+    _cache_put(project, hashlib.sha256(data).hexdigest(), raw)
 
 
 @contextmanager
@@ -394,24 +411,20 @@ def _cache_path(project: Project) -> Path:
 
 def _cache_get(project: Project, digest: str) -> Any:
     try:
-        cached = json.loads(_cache_path(project).read_bytes())
-    except (OSError, ValueError):
+        cached = marshal.loads(_cache_path(project).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
         return None
-    if (
-        isinstance(cached, dict)
-        and cached.get("cache_format") == CACHE_FORMAT
-        and cached.get("lock_sha256") == digest
-    ):
-        return cached.get("data")
+    if isinstance(cached, tuple) and cached[:3] == (CACHE_FORMAT, sys.version, digest):
+        return cached[3]
     return None
 
 
 def _cache_put(project: Project, digest: str, raw: Any) -> None:
-    document = {"cache_format": CACHE_FORMAT, "lock_sha256": digest, "data": raw}
+    # marshal: the fastest (de)serialiser for plain data; its format is tied to the Python
+    # version, which is part of the key.
+    document = (CACHE_FORMAT, sys.version, digest, raw)
     try:
         (project.root / STATE_DIR).mkdir(exist_ok=True)
-        atomic.write_atomic(
-            _cache_path(project), json.dumps(document).encode("utf-8"), durable=False
-        )
-    except OSError:
+        atomic.write_atomic(_cache_path(project), marshal.dumps(document), durable=False)
+    except (OSError, ValueError):
         pass  # the cache is an optimisation only

@@ -66,6 +66,7 @@ class Pin:
 Pins = dict[str, dict[str, Pin]]  # environment -> prompt name -> pin
 PIN_KEYS = frozenset(f.name for f in fields(Pin))
 CANARY_KEYS = frozenset(f.name for f in fields(Canary))
+_FIELDS = {cls: tuple(sorted(f.name for f in fields(cls))) for cls in (Pin, Canary)}
 _TEXT_KEYS = ("promoted_by", "note", "evidence", "forced_reason")
 
 
@@ -74,7 +75,11 @@ _TEXT_KEYS = ("promoted_by", "note", "evidence", "forced_reason")
 
 def render(pins: Pins) -> str:
     """The lockfile text for `pins`: same pins, same bytes."""
-    raw = raw_data(pins)
+    return render_raw(raw_data(pins))
+
+
+def render_raw(raw: dict[str, Any]) -> str:
+    """The lockfile text for `raw_data(pins)`."""
     out = [HEADER, f"format_version: {FORMAT_VERSION}\n", f"sha_scheme: {SCHEME}\n"]
     if not raw["environments"]:
         out.append("environments: {}\n")
@@ -103,22 +108,23 @@ def raw_data(pins: Pins) -> dict[str, Any]:
 
 def to_data(value: Pin | Canary) -> dict[str, Any]:
     """A pin or canary as the lockfile stores it (versions as `vN` labels)."""
-    data: dict[str, Any] = {}
-    for f in fields(value):
-        item = getattr(value, f.name)
-        if f.name in ("version", "replaced") and item is not None:
-            item = f"v{item}"
-        elif isinstance(item, Canary):
-            item = to_data(item)
-        data[f.name] = item
+    data = {name: getattr(value, name) for name in _FIELDS[type(value)]}
+    data["version"] = f"v{data['version']}"
+    if isinstance(value, Pin):
+        if data["replaced"] is not None:
+            data["replaced"] = f"v{data['replaced']}"
+        if data["canary"] is not None:
+            data["canary"] = to_data(data["canary"])
     return data
 
 
 def _mapping(data: dict[str, Any], indent: int, out: list[str]) -> None:
+    """Write `data` (from `to_data`, so its keys are already sorted) as a block mapping."""
     pad = " " * indent
-    for key in sorted(data):
-        value = data[key]
-        if isinstance(value, dict):
+    for key, value in data.items():
+        if type(value) is str:
+            out.append(f"{pad}{key}: {_quote(value)}\n")
+        elif isinstance(value, dict):
             out.append(f"{pad}{key}:\n")
             _mapping(value, indent + 2, out)
         else:
@@ -130,6 +136,7 @@ _RESERVED = frozenset(("null", "true", "false", "yes", "no", "on", "off", "y", "
 _PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_/-]*")
 # Characters a YAML reader rejects or folds (C1 controls, NEL, line/paragraph separators,
 # BOM, surrogates, non-characters): written as \u escapes so they survive a round trip.
+_PLAIN_ASCII = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII except quote and backslash
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -149,6 +156,8 @@ def _scalar(value: Any) -> str:
 
 def _quote(text: str) -> str:
     """A double-quoted YAML scalar: JSON string escapes are a subset of YAML's."""
+    if _PLAIN_ASCII.fullmatch(text):
+        return f'"{text}"'
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
@@ -205,6 +214,24 @@ def from_data(data: Any, path: str, lines: strict_yaml.Lines | None = None) -> P
             if not NAME_RE.fullmatch(name):
                 raise fail((*at, name), f"invalid prompt name {name!r}")
             pins[env][name] = _pin(raw, (*at, name), fail)
+    return pins
+
+
+def from_trusted(raw: dict[str, Any]) -> Pins:
+    """Pins from data `from_data` already validated (the parse cache); raises if it is not."""
+    pins: Pins = {}
+    for env, named in raw["environments"].items():
+        pins[env] = {}
+        for name, data in named.items():
+            values = dict(data)
+            values["version"] = int(values["version"][1:])
+            if values["replaced"] is not None:
+                values["replaced"] = int(values["replaced"][1:])
+            if values["canary"] is not None:
+                canary = dict(values["canary"])
+                canary["version"] = int(canary["version"][1:])
+                values["canary"] = Canary(**canary)
+            pins[env][name] = Pin(**values)
     return pins
 
 

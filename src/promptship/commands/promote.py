@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from promptship.output import console, emit_json
+from promptship.output import emit_json
 from promptship.project import Project
 from promptship.promotion import Outcome, promote
 
@@ -48,8 +48,6 @@ def report(outcome: Outcome, as_json: bool) -> None:
             }
         )
         return
-    from rich.markup import escape
-
-    console().print(escape(outcome.message))
+    print(outcome.message)  # plain text: no need to load rich for one line
     if outcome.commit:
-        console().print(f"committed prompts.lock as {outcome.commit[:12]}")
+        print(f"committed prompts.lock as {outcome.commit[:12]}")
