@@ -155,3 +155,18 @@ def test_environment_selectors_resolve_to_their_pins(examples: Path, cli: CLI) -
     result = cli("diff", "support_ticket_triage", "production", "v2")
     assert result.code == 1
     assert "nothing is pinned for support_ticket_triage in production" in result.err
+
+
+def test_recorded_results_add_the_per_case_eval_delta(examples: Path, cli: CLI) -> None:
+    from lock_helpers import record
+
+    project = Project(examples)
+    record(project, "support_ticket_triage", 1, passed=False)
+    record(project, "support_ticket_triage", 2, passed=True)
+    doc = json.loads(cli("diff", "support_ticket_triage", "v1", "v2", "--json").out)
+    delta = doc["eval"]
+    assert delta["fixes"] == ["billing-refund"] and delta["regressions"] == []
+    assert delta["pass_rate_delta"] == 1.0
+    text = cli("diff", "support_ticket_triage", "v1", "v2").out
+    assert "eval: v1 0% -> v2 100%" in text
+    assert "billing-refund" in text

@@ -130,6 +130,9 @@ class VersionDiff:
 
 
 def diff_versions(project: Project, old: PromptVersion, new: PromptVersion) -> VersionDiff:
+    """Everything `diff` shows; `eval` is None unless recorded results exist for both SHAs."""
+    from promptship.eval_delta import eval_delta
+
     old_size, new_size = measure(old), measure(new)
     return VersionDiff(
         old=old,
@@ -140,18 +143,6 @@ def diff_versions(project: Project, old: PromptVersion, new: PromptVersion) -> V
         new_size=new_size,
         eval=eval_delta(project, old, new),
     )
-
-
-def eval_delta(project: Project, old: PromptVersion, new: PromptVersion) -> dict[str, Any] | None:
-    """The per-case eval delta between recorded results of `old` and `new`.
-
-    Hook for the evals engineer: return None while no recorded evidence exists for both
-    SHAs; otherwise a JSON-ready dict (per-case verdict changes, pass rates, regressions,
-    fixes) that `diff --json` prints under "eval" and `commands.diff` renders.
-    """
-    from promptship import eval_delta as delta
-
-    return delta.eval_delta(project, old, new)
 
 
 def message_diffs(

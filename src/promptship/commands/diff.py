@@ -56,6 +56,12 @@ def _print(result: VersionDiff, a: str, b: str) -> None:
         _print_message(out, message)
     out.print()
     out.print(_token_line(result))
+    if result.eval is not None:
+        from promptship.eval_delta import format_lines
+
+        out.print()
+        for line in format_lines(result.eval):
+            out.print(Text(line))
 
 
 def _print_message(out: Console, message: MessageDiff) -> None:
