@@ -370,7 +370,10 @@ def test_files_never_scan_the_whole_repository(
     def no_scan(self: Project) -> None:
         raise AssertionError("scanned every prompt")
 
-    write(project / "evals/triage.yaml", "prompt: triage\ncases:\n  - {id: a, vars: {tickt: x}, expect: billing}\n")
+    write(
+        project / "evals/triage.yaml",
+        "prompt: triage\ncases:\n  - {id: a, vars: {tickt: x}, expect: billing}\n",
+    )
     monkeypatch.setattr(Project, "scan", no_scan)
     text = PROMPT.replace("{{ ticket }}", "{{ ticket }} {{ tier }}")
     write(project / "prompts/triage/v1.md", text)
@@ -386,6 +389,22 @@ def test_a_changed_changelog_checks_its_prompt(project: Path) -> None:
     write(project / "prompts/triage/v1.md", PROMPT.replace("{{ ticket }}", "{{ tickt }}"))
     messages = {m for _, _, m in found(project, {project / "prompts/triage/CHANGELOG.md"})}
     assert "variable 'tickt' is used but not declared" in messages
+
+
+def test_folders_as_arguments(project: Path) -> None:
+    make_prompt(project, "billing/refund", PROMPT.replace("model:", "modle:"))
+    make_prompt(project, "other", PROMPT.replace("model:", "modle:"))
+    paths = {p for p, _, _ in found(project, {project / "prompts/billing"})}
+    assert paths == {"prompts/billing/refund/v1.md"}  # the folder and the prompts nested in it
+    everything = {"prompts/billing/refund/v1.md", "prompts/other/v1.md"}
+    assert {p for p, _, _ in found(project, {project / "prompts"})} == everything
+    assert {p for p, _, _ in found(project, {project})} == everything
+
+
+def test_a_missing_file_argument_is_a_warning(project: Path, cli: CLI) -> None:
+    result = cli("check", "prompts/triag/v1.md")
+    assert result.code == 0
+    assert result.out == "prompts/triag/v1.md: warning: no such file; nothing to check there\n"
 
 
 def test_deleted_prompt_and_unrelated_files_check_nothing(project: Path) -> None:
@@ -428,7 +447,8 @@ def test_json_output(project: Path, cli: CLI) -> None:
         "message": "variable 'tier' is used but not declared",
         "fix": "declare it under 'variables:', e.g. tier: {required: true}",
     }
-    clean = cli("check", "--json", "prompts/CHANGELOG.md")
+    write(project / "README.md", "About.")
+    clean = cli("check", "--json", "README.md")
     assert json.loads(clean.out) == {"ok": True, "problems": []}
 
 

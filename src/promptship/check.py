@@ -30,9 +30,8 @@ IGNORED = frozenset(("README.md", ".gitkeep", ".gitattributes", ".DS_Store"))
 
 def check_project(project: Project, files: set[Path] | None = None) -> list[Problem]:
     """Every problem in the project (or in what `files` belong to), sorted by file and line."""
-    config = project.config.path
-    if files is not None and config is not None and config.resolve() in files:
-        files = None  # the configuration can move every folder: check everything
+    if files is not None and _covers_everything(project, files):
+        files = None
     problems: list[Problem] = []
     for checker in CHECKERS:
         problems.extend(checker(project, files))
@@ -251,14 +250,27 @@ def _suggest_name(name: str) -> str:
     return "/".join(p for p in parts if p) or "prompt_name"
 
 
+def _covers_everything(project: Project, files: set[Path]) -> bool:
+    """The configuration (it can move every folder), or a folder holding prompts/ or evals/."""
+    config = project.config.path
+    if config is not None and config.resolve() in files:
+        return True
+    tops = (project.prompts_path.resolve(), project.evals_path.resolve())
+    return any(top.is_relative_to(path) for path in files for top in tops)
+
+
 def _touched_dirs(project: Project, files: set[Path]) -> list[Path]:
-    """The prompt folders that `files` live in (a changed CHANGELOG checks its prompt)."""
+    """The prompt folders that `files` live in (a changed CHANGELOG checks its prompt), or
+    that are given themselves, with the prompts nested in them."""
     prompts = project.prompts_path.resolve()
-    found = set()
+    found: set[Path] = set()
     for path in files:
-        if path.parent != prompts and path.parent.is_relative_to(prompts):
-            found.add(project.prompts_path / path.parent.relative_to(prompts))
-    return sorted(found)
+        if path.is_dir() and path.is_relative_to(prompts):
+            found.update(p for p in path.rglob("*") if p.is_dir())
+            found.add(path)
+        elif path.parent != prompts and path.parent.is_relative_to(prompts):
+            found.add(path.parent)
+    return sorted(project.prompts_path / p.relative_to(prompts) for p in found)
 
 
 CHECKERS: list[Checker] = [

@@ -21,6 +21,11 @@ def run(files: list[Path], as_json: bool) -> int:
     project = _find_project(files)
     selected = {path.resolve() for path in files} if files else None
     problems = check_project(project, selected)
+    problems += [
+        Problem(str(path), None, "no such file; nothing to check there", severity="warning")
+        for path in files
+        if not path.exists()
+    ]
     failed = any(p.severity == "error" for p in problems)
     if as_json:
         emit_json({"ok": not failed, "problems": [p.to_json() for p in problems]})
