@@ -539,6 +539,7 @@ def test_whole_repo_results_are_cached_and_reused(
     first = found(project)
     cache_file = project / ".promptship" / check_cache.FILENAME
     assert "prompts/triage/v1.md" in json.loads(cache_file.read_text())["files"]
+    assert (project / ".promptship" / ".gitignore").read_text() == "*\n"
 
     def no_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("parsed a cached file")

@@ -86,7 +86,10 @@ class CheckCache:
 
         document = {"format": FORMAT, "rules": rules_fingerprint(), "files": self._new}
         try:
-            self.path.parent.mkdir(exist_ok=True)
+            if not self.path.parent.is_dir():
+                self.path.parent.mkdir()
+                # Local state, never committed, even where `init` did not add the ignore rule.
+                (self.path.parent / ".gitignore").write_text("*\n", "utf-8")
             write_atomic(self.path, json.dumps(document).encode("utf-8"), durable=False)
         except OSError:
             pass  # a read-only checkout still gets checked, just without the cache
