@@ -25,9 +25,7 @@ from promptship.errors import PromptshipError, where
 
 if TYPE_CHECKING:
     from promptship.assertions import Generate
-    from promptship.cache import ResponseCache
     from promptship.project import Project
-    from promptship.providers.base import Provider, Request, Response
 
 ITEM_KEYS = frozenset(("id", "output", "rubric", "human", "judge", "vars"))
 EXAMPLE = '{"output": "...", "rubric": "...", "human": 4, "judge": 5}'
@@ -226,52 +224,6 @@ async def judge_missing(
             continue
         scored.append(item if result is None else replace(item, judge=float(result.score)))
     return Judged(scored, len(missing) - len(invalid), invalid)
-
-
-class ModelCaller:
-    """`generate(model, request)` outside a run: providers by name, retries, the response cache.
-
-    Use as `async with ModelCaller(project) as generate: ...`; providers close on exit.
-    """
-
-    def __init__(self, project: Project, *, use_cache: bool = True) -> None:
-        self.project = project
-        self.use_cache = use_cache
-        self._providers: dict[str, Provider] = {}
-        self._cache: ResponseCache | None = None
-        self.requests = 0  # calls that reached a provider (not answered by the cache)
-
-    async def __aenter__(self) -> ModelCaller:
-        from promptship.cache import ResponseCache
-
-        self._cache = ResponseCache.for_project(self.project.root)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for provider in self._providers.values():
-            await provider.aclose()
-        if self._cache is not None:
-            self._cache.close()
-
-    async def __call__(self, model: str, request: Request) -> Response:
-        from promptship.cache import cache_key
-        from promptship.providers.registry import get_provider, split_model
-        from promptship.providers.retry import RetryPolicy, generate_with_retries
-
-        name, _ = split_model(model)
-        if name not in self._providers:
-            self._providers[name] = get_provider(name, self.project)
-        provider = self._providers[name]
-        key = cache_key(provider.identity(), request, 0)
-        if self.use_cache and self._cache is not None:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit
-        self.requests += 1
-        response = await generate_with_retries(provider, request, RetryPolicy())
-        if self._cache is not None:
-            self._cache.put(key, name, request.model, response)
-        return response
 
 
 # --- statistics ---------------------------------------------------------------------------

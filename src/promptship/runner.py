@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from promptship.journal import Journal
     from promptship.project import Project
     from promptship.prompt import PromptVersion
-    from promptship.providers.base import Provider
-    from promptship.providers.retry import RetryPolicy
     from promptship.results import RunResult
 
 CANDIDATE = "candidate"
@@ -201,13 +199,15 @@ class Engine:
         cache: ResponseCache | None,
         progress: Progress | None = None,
     ) -> None:
+        from promptship.gateway import Gateway
+
         self.plan = plan
         self.journal = journal
-        self.cache = cache
         self.progress = progress
-        self._providers: dict[str, Provider] = {}
+        self.gateway = Gateway(
+            plan.project, cache, use_cache=plan.use_cache, concurrency=plan.concurrency
+        )
         self.endpoint: str | None = None  # the candidate provider's, for the evidence
-        self._semaphore = asyncio.Semaphore(max(1, plan.concurrency))
         self._done = 0
 
     async def run(self) -> list[CaseResult]:
@@ -250,7 +250,8 @@ class Engine:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            await self._close_providers()
+            self.endpoint = self.gateway.endpoint(self.plan.candidate.provider_name)
+            await self.gateway.aclose()
         return collect(self.plan, {e.slot: e.outcome for e in self.journal.entries()})
 
     async def _run_case(
@@ -312,7 +313,7 @@ class Engine:
             output=dict(side.version.output),
         )
         try:
-            response, cached = await self.call(side.provider_name, request, repeat_index)
+            response, cached = await self.gateway.call(side.provider_name, request, repeat_index)
         except ProviderError as exc:
             if not exc.retryable:
                 raise self._abort(exc) from None
@@ -340,7 +341,7 @@ class Engine:
             output_tokens=response.output_tokens,
             cost_usd=cost,
             baseline_output=baseline_output,
-            generate=self.judge_generate,
+            generate=self.gateway.generate,
             model=side.model,
             project=self.plan.project,
         )
@@ -384,54 +385,6 @@ class Engine:
             None,
             cached,
         )
-
-    async def judge_generate(self, model: str, request: Request) -> Response:
-        """What `AssertionContext.generate` is for the judge: cached and retried too."""
-        response, _ = await self.call(model.split("/", 1)[0], request, 0)
-        return response
-
-    async def call(
-        self, provider_name: str, request: Request, repeat_index: int
-    ) -> tuple[Response, bool]:
-        """One call through the cache, bounded by `-j`, retried per the provider's policy."""
-        from promptship.cache import cache_key
-        from promptship.providers import retry
-
-        provider = self._provider(provider_name)
-        key = cache_key(provider.identity(), request, repeat_index)
-        if self.cache is not None and self.plan.use_cache:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit, True
-        async with self._semaphore:
-            response = await retry.generate_with_retries(provider, request, self._policy(provider))
-        if self.cache is not None:
-            self.cache.put(key, provider_name, request.model, response)
-        return response, False
-
-    @staticmethod
-    def _policy(provider: Provider) -> RetryPolicy:
-        from promptship.providers.retry import RetryPolicy
-
-        settings = getattr(provider, "settings", None)
-        timeout = getattr(settings, "timeout_s", None)
-        return RetryPolicy(timeout_s=float(timeout)) if timeout else RetryPolicy()
-
-    def _provider(self, name: str) -> Provider:
-        if name not in self._providers:
-            from promptship.providers.registry import get_provider
-
-            provider = get_provider(name, self.plan.project)
-            if name == self.plan.candidate.provider_name:
-                endpoint = provider.identity().get("endpoint")
-                self.endpoint = str(endpoint) if endpoint is not None else None
-            self._providers[name] = provider
-        return self._providers[name]
-
-    async def _close_providers(self) -> None:
-        for provider in self._providers.values():
-            await provider.aclose()
-        self._providers.clear()
 
     def _abort(self, exc: ProviderError) -> RunAborted:
         resume = f"then finish with `promptship eval --resume {self.journal.run_id}`"

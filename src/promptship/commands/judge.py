@@ -86,15 +86,21 @@ def _judge(
     if not MODEL_RE.fullmatch(chosen):
         raise UsageError(f"--model must look like 'provider/name', got {chosen!r}")
 
-    async def go() -> tuple[calibration.Judged, int]:
-        async with calibration.ModelCaller(project, use_cache=not no_cache) as generate:
-            judged = await calibration.judge_missing(
-                items, generate, chosen, rubric=rubric, project=project, jobs=jobs
-            )
-            return judged, generate.requests
+    from promptship.cache import ResponseCache
+    from promptship.gateway import Gateway
 
-    judged, requests = asyncio.run(go())
-    return chosen, judged, requests
+    async def go(gateway: Gateway) -> calibration.Judged:
+        try:
+            return await calibration.judge_missing(
+                items, gateway.generate, chosen, rubric=rubric, project=project, jobs=jobs
+            )
+        finally:
+            await gateway.aclose()
+
+    with ResponseCache.for_project(project.root) as cache:
+        gateway = Gateway(project, cache, use_cache=not no_cache, concurrency=jobs)
+        judged = asyncio.run(go(gateway))
+    return chosen, judged, gateway.requests
 
 
 def _number(value: float) -> float | int:
