@@ -536,15 +536,15 @@ def _prompt_problems(project: Project, golden: GoldenSet) -> list[Problem]:
 
 
 def _judge_problems(project: Project, golden: GoldenSet, model: str) -> list[Problem]:
+    specs = [spec for case in golden.cases for spec in case.asserts if spec.kind == "judge"]
+    if not specs:
+        return []  # the pre-commit hook does not pay for importing the judge
     from promptship import judge
 
     problems = []
-    for case in golden.cases:
-        for spec in case.asserts:
-            if spec.kind != "judge":
-                continue
-            try:
-                judge.JudgeSpec.from_assertion(spec).resolve(project, model)
-            except PromptshipError as exc:
-                problems.append(Problem(golden.path, spec.line, exc.message, exc.fix))
+    for spec in specs:
+        try:
+            judge.JudgeSpec.from_assertion(spec).resolve(project, model)
+        except PromptshipError as exc:
+            problems.append(Problem(golden.path, spec.line, exc.message, exc.fix))
     return problems
