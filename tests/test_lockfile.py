@@ -385,3 +385,9 @@ def test_a_live_holder_makes_writers_wait_then_time_out(examples: Path, cli: CLI
     finally:
         child.kill()
         child.wait()
+
+
+def test_local_state_ignores_itself(examples: Path, cli: CLI) -> None:
+    assert cli("promote", TRIAGE, "v1", "--env", "dev").code == 0
+    assert (examples / ".promptship" / ".gitignore").read_text() == "*\n"
+    assert (examples / ".promptship" / lockfile.LOCK_FILE).exists()

@@ -27,8 +27,8 @@ from promptship.check_cache import CheckCache
 from promptship.errors import Problem, PromptshipError, where
 from promptship.lockformat import BROKEN_FIX, Pin, Pins
 from promptship.project import Project
+from promptship.state import STATE_DIR, state_dir
 
-STATE_DIR = ".promptship"
 LOCK_FILE = "prompts.lock.lock"  # what writers flock; its content is the holder's pid
 CACHE_FILE = "prompts.lock.cache"
 CACHE_FORMAT = 1
@@ -371,9 +371,7 @@ def exclusive(project: Project, timeout: float = LOCK_TIMEOUT_S) -> Iterator[Non
     never blocks anyone, and the lock file itself can stay on disk; there is nothing stale
     to detect or break.
     """
-    directory = project.root / STATE_DIR
-    directory.mkdir(exist_ok=True)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(state_dir(project.root) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + timeout
         pause = 0.002
@@ -424,7 +422,7 @@ def _cache_put(project: Project, digest: str, raw: Any) -> None:
     # version, which is part of the key.
     document = (CACHE_FORMAT, sys.version, digest, raw)
     try:
-        (project.root / STATE_DIR).mkdir(exist_ok=True)
+        state_dir(project.root)
         atomic.write_atomic(_cache_path(project), marshal.dumps(document), durable=False)
     except (OSError, ValueError):
         pass  # the cache is an optimisation only
