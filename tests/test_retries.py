@@ -154,6 +154,19 @@ def test_400_fails_fast_with_the_servers_message(llama_server: LocalServer, tmp_
     assert "HTTP 400: context length exceeded" in str(caught.value)
 
 
+def test_an_html_error_page_is_shortened(llama_server: LocalServer, tmp_path: Path) -> None:
+    page = "<html><body>" + "Bad gateway. " * 200 + "</body></html>"
+    policy = RetryPolicy(max_attempts=1, timeout_s=30)
+    with (
+        FaultProxy(llama_server.base_url, [status(502, body=page)]) as proxy,
+        pytest.raises(ProviderError) as caught,
+    ):
+        run(provider_for(proxy, tmp_path), policy)
+    assert proxy.count == 1
+    assert "HTTP 502: <html><body>Bad gateway." in caught.value.message
+    assert len(caught.value.message) < 400
+
+
 def test_exhausted_retries_raise_a_retryable_error(
     llama_server: LocalServer, tmp_path: Path
 ) -> None:

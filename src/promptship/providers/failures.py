@@ -8,6 +8,7 @@ mapping serves both. Messages never contain the API key.
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from collections.abc import Mapping
 from types import ModuleType
@@ -17,6 +18,7 @@ from promptship.providers.base import ProviderError
 from promptship.providers.settings import ProviderSettings
 
 RETRYABLE_STATUS = frozenset((408, 409, 425, 429))  # plus every 5xx
+MAX_DETAIL = 300  # an error page from a proxy can be a whole HTML document
 
 
 def from_sdk_error(exc: Exception, sdk: ModuleType, settings: ProviderSettings) -> ProviderError:
@@ -47,7 +49,7 @@ def from_sdk_error(exc: Exception, sdk: ModuleType, settings: ProviderSettings) 
             return ProviderError(
                 f"{name}: {reason} (HTTP {status})", retryable=False, status=status, fix=fix
             )
-        detail = redact(server_message(exc.body) or str(exc.message), secret)
+        detail = short(redact(server_message(exc.body) or str(exc.message), secret))
         if status in RETRYABLE_STATUS or status >= 500:
             return ProviderError(
                 f"{name}: HTTP {status}: {detail}",
@@ -96,10 +98,13 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def key_value(settings: ProviderSettings) -> str | None:
-    import os
-
     return os.environ.get(settings.api_key_env) if settings.api_key_env else None
 
 
 def redact(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
+
+
+def short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
