@@ -10,6 +10,7 @@ so an edit that keeps the size within one clock tick can never be missed (as git
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from promptship.errors import Problem
+from promptship.state import STATE_DIR, state_dir
 
 FORMAT = 1
 FILENAME = "check-cache.json"
-STATE_DIR = ".promptship"
 _RACY_NS = 1_000_000_000
 # The modules whose code decides what a version file's problems are.
 _RULE_MODULES = ("prompt", "strict_yaml", "template", "sha", "text_rules", "check", "names")
@@ -40,8 +41,8 @@ class Result:
 
 
 class CheckCache:
-    def __init__(self, path: Path, entries: dict[str, Any]) -> None:
-        self.path = path
+    def __init__(self, root: Path, entries: dict[str, Any]) -> None:
+        self.root = root
         self._old = entries
         self._new: dict[str, Any] = {}
         self._changed = False
@@ -50,15 +51,14 @@ class CheckCache:
     @classmethod
     def open(cls, root: Path) -> CheckCache:
         """The cache of the project at `root`; empty if missing, unreadable or stale."""
-        path = root / STATE_DIR / FILENAME
         entries: dict[str, Any] = {}
         try:
-            data = json.loads(path.read_bytes())
+            data = json.loads((root / STATE_DIR / FILENAME).read_bytes())
             if data.get("format") == FORMAT and data.get("rules") == rules_fingerprint():
                 entries = data["files"]
         except (OSError, ValueError, AttributeError, KeyError, TypeError):
             pass  # a cache is only ever an optimisation
-        return cls(path, entries)
+        return cls(root, entries)
 
     def get(self, key: str, stat: os.stat_result) -> Result | None:
         entry = self._old.get(key)
@@ -85,14 +85,9 @@ class CheckCache:
         from promptship.atomic import write_atomic
 
         document = {"format": FORMAT, "rules": rules_fingerprint(), "files": self._new}
-        try:
-            if not self.path.parent.is_dir():
-                self.path.parent.mkdir()
-                # Local state, never committed, even where `init` did not add the ignore rule.
-                (self.path.parent / ".gitignore").write_text("*\n", "utf-8")
-            write_atomic(self.path, json.dumps(document).encode("utf-8"), durable=False)
-        except OSError:
-            pass  # a read-only checkout still gets checked, just without the cache
+        data = json.dumps(document).encode("utf-8")
+        with contextlib.suppress(OSError):  # a read-only checkout is checked without a cache
+            write_atomic(state_dir(self.root) / FILENAME, data, durable=False)
 
 
 def rules_fingerprint() -> str:
