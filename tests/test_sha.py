@@ -56,9 +56,9 @@ TRIAGE_JSON = (
     'Ticket type: {{ ticket_type }}","role":"system"},{"content":"{{ ticket_text }}",'
     '"role":"user"}],"model":"openai/gpt-4o-mini","output":{"format":"text"},'
     '"params":{"max_tokens":8,"temperature":0},"scheme":"pv1","variables":{"ticket_text":'
-    '{"default":null,"required":true},"ticket_type":{"default":"email","required":false}}}'
+    '{"default":null,"required":true,"type":null},"ticket_type":{"default":"email","required":false,"type":"string"}}}'
 )
-TRIAGE_SHA = "sha256:906963d8ed5fd8b64beb3b7f80f859f2ac69aef033bbee1999e1c546a155e299"
+TRIAGE_SHA = "sha256:191f3384aeaa533219a8e97790735049638c7438395330098d01d017d27f1c49"
 
 FLOATS_VECTOR = """\
 model: anthropic/claude-sonnet-4-5
@@ -86,10 +86,10 @@ FLOATS_JSON = (
     '"schema":{"properties":{"answer":{"type":"string"}},"required":["answer"],'
     '"type":"object"}},"params":{"frequency_penalty":1e-7,"max_tokens":1024,'
     '"presence_penalty":-0.5,"stop":["\\n\\n"],"temperature":0,"top_p":1},"scheme":"pv1",'
-    '"variables":{"budget":{"default":2.5,"required":false},"question":{"default":null,'
-    '"required":true},"strict":{"default":false,"required":false}}}'
+    '"variables":{"budget":{"default":2.5,"required":false,"type":"float"},"question":{"default":null,'
+    '"required":true,"type":null},"strict":{"default":false,"required":false,"type":"boolean"}}}'
 )
-FLOATS_SHA = "sha256:d44429db6cd8aba555967e2b73f825d816758358c3a3a651dd419f18e924e603"
+FLOATS_SHA = "sha256:3f425a856021b5d5b86fea256d187c9fe29b2f2e2c895a5d16779d48560e2fc1"
 
 UNICODE_VECTOR = """\
 ---
@@ -107,9 +107,9 @@ UNICODE_JSON = (
     '{{ nom }} ! 日本語も大丈夫です。","role":"system"},{"content":"D\'accord.\\tTab inside, '
     '\\"quotes\\" and a backslash \\\\ too.","role":"assistant"}],"model":"local/gemma3-270m",'
     '"output":{"format":"text"},"params":{},"scheme":"pv1","variables":{"nom":'
-    '{"default":"Zoë","required":false}}}'
+    '{"default":"Zoë","required":false,"type":"string"}}}'
 )
-UNICODE_SHA = "sha256:47db5859557acda928076d65b36c3f74bc1216ff139895826355d176fd047805"
+UNICODE_SHA = "sha256:3b64e51c04fad158183411a02a1b5314da429719b3602ecf8787bc657d1bc2d0"
 
 VECTORS = [
     ("v1.md", MD_VECTOR, TRIAGE_JSON, TRIAGE_SHA),
@@ -145,7 +145,7 @@ def test_the_documentation_shows_the_same_vectors(
 
 
 def test_short_form_is_twelve_hex_digits() -> None:
-    assert short(TRIAGE_SHA) == "906963d8ed5f"
+    assert short(TRIAGE_SHA) == "191f3384aeaa"
 
 
 # --- RFC 8785 --------------------------------------------------------------------------------
@@ -405,3 +405,14 @@ def edit(
 
 def other_role(role: str) -> str:
     return {"system": "user", "user": "assistant", "assistant": "system"}[role]
+
+
+def test_a_defaults_type_is_hashed_because_it_changes_what_is_rendered() -> None:
+    def with_default(default: str) -> PromptVersion:
+        return parse(
+            f"---\nmodel: openai/x\nvariables:\n  n: {{default: {default}}}\n---\n{{{{ n }}}}\n"
+        )
+
+    versions = [with_default(d) for d in ("1", "1.0", '"1"')]
+    assert len({v.sha for v in versions}) == 3
+    assert [v.render({})[0]["content"] for v in versions] == ["1", "1.0", "1"]

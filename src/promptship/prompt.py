@@ -47,6 +47,20 @@ class Variable:
     description: str | None = None
     line: int | None = None
 
+    @property
+    def default_type(self) -> str | None:
+        """The default's JSON type, hashed with it: `1` and `1.0` are equal JSON numbers
+        but Jinja renders them differently, and `"1"` compares differently from `1`."""
+        if self.default is None:
+            return None
+        if isinstance(self.default, bool):
+            return "boolean"
+        if isinstance(self.default, int):
+            return "integer"
+        if isinstance(self.default, float):
+            return "float"
+        return "string"
+
 
 @dataclass(frozen=True)
 class PromptVersion:
@@ -77,7 +91,7 @@ class PromptVersion:
             "model": self.model,
             "params": self.params,
             "variables": {
-                v.name: {"required": v.required, "default": v.default}
+                v.name: {"required": v.required, "default": v.default, "type": v.default_type}
                 for v in self.variables.values()
             },
             "output": self.output,
