@@ -1,5 +1,6 @@
 import marshal
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -172,7 +173,7 @@ BROKEN = [
     ),
     (
         "bad SHA",
-        lambda t: t.replace('sha256: "sha256:310ea0', 'sha256: "sha256:XYZ', 1),
+        lambda t: re.sub(r'sha256: "sha256:[0-9a-f]{6}', 'sha256: "sha256:XYZ', t, count=1),
         None,
         "sha256 must look like sha256:<64 lowercase hex>",
     ),

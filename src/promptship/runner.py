@@ -346,24 +346,28 @@ class Engine:
             project=self.plan.project,
         )
         verdicts: list[dict[str, Any]] = []
+
+        def outcome(status: str, error: str | None = None) -> Outcome:
+            return Outcome(
+                status,
+                response.text,
+                response.served_model,
+                verdicts,
+                response.latency_ms,
+                response.input_tokens,
+                response.output_tokens,
+                cost,
+                error,
+                cached,
+            )
+
         for spec in case.asserts:
             try:
                 verdict = await assertions.evaluate(spec, ctx)
             except ProviderError as exc:
                 if not exc.retryable:
                     raise self._abort(exc) from None
-                return Outcome(
-                    ERROR,
-                    response.text,
-                    response.served_model,
-                    verdicts,
-                    response.latency_ms,
-                    response.input_tokens,
-                    response.output_tokens,
-                    cost,
-                    f"judge call failed: {exc.format()}",
-                    cached,
-                )
+                return outcome(ERROR, f"judge call failed: {exc.format()}")
             verdicts.append(
                 {
                     "type": spec.type,
@@ -372,19 +376,7 @@ class Engine:
                     "reason": verdict.reason,
                 }
             )
-        status = PASS if all(v["passed"] for v in verdicts) else FAIL
-        return Outcome(
-            status,
-            response.text,
-            response.served_model,
-            verdicts,
-            response.latency_ms,
-            response.input_tokens,
-            response.output_tokens,
-            cost,
-            None,
-            cached,
-        )
+        return outcome(PASS if all(v["passed"] for v in verdicts) else FAIL)
 
     def _abort(self, exc: ProviderError) -> RunAborted:
         resume = f"then finish with `promptship eval --resume {self.journal.run_id}`"
