@@ -29,9 +29,10 @@ from types import TracebackType
 from typing import IO, Any
 
 from promptship.errors import PromptshipError
+from promptship.state import STATE_DIR, state_dir
 
 MODEL_ALIAS = "gemma3-270m"  # what the server reports as its model id; `local/gemma3-270m`
-STATE_FILE = Path(".promptship") / "local-server.json"
+STATE_FILE = Path(STATE_DIR) / "local-server.json"
 STATE_FORMAT = "promptship.local-server"
 INSTALL_FIX = "pip install 'promptship[local]'"
 HOST = "127.0.0.1"
@@ -99,8 +100,7 @@ class LocalServer:
 
     def register(self, root: Path) -> Path:
         """Record this server in `<root>/.promptship/local-server.json` so runs reuse it."""
-        path = root / STATE_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = state_dir(root) / STATE_FILE.name
         state = {
             "format": STATE_FORMAT,
             "format_version": 1,
