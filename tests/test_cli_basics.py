@@ -11,7 +11,9 @@ def test_sha_is_stable_and_full(examples: Path, cli: CLI) -> None:
 
 
 def test_render_substitutes_values_and_defaults(examples: Path, cli: CLI) -> None:
-    result = cli("render", "support_ticket_triage@v2", "--var", "ticket_text=I need a refund", "--json")
+    result = cli(
+        "render", "support_ticket_triage@v2", "--var", "ticket_text=I need a refund", "--json"
+    )
     assert result.code == 0, result.err
     messages = json.loads(result.out)["messages"]
     assert [m["role"] for m in messages] == ["system", "user"]
