@@ -15,7 +15,7 @@ from promptship.errors import PromptshipError
 
 CONFIG_FILE = "promptship.toml"
 # Top-level keys and the sections other modules own.
-KEYS = frozenset(("prompts_dir", "evals_dir", "environments", "providers", "eval", "judge"))
+KEYS = frozenset(("prompts_dir", "evals_dir", "environments", "providers", "judge"))
 
 
 @dataclass(frozen=True)
