@@ -146,8 +146,21 @@ def test_auth_error_aborts_the_run_with_the_fix(project: Project, proxy: FaultPr
     journal = Journal.create(project.root, header(plan))
     with pytest.raises(RunAborted) as caught:
         execute(plan, journal)
-    assert f"--resume {journal.run_id}" in str(caught.value)
+    assert "invalid api key" in str(caught.value) or "401" in str(caught.value)
+    assert "--resume" not in str(caught.value)  # nothing finished: rerunning is the fix
     assert proxy.count == 1  # no retry for auth errors, and the run stopped at once
+
+
+def test_an_abort_after_finished_calls_names_the_resume_command(
+    project: Project, proxy: FaultProxy
+) -> None:
+    proxy.plan = [ok(), status(401, body='{"error": {"message": "invalid api key"}}')]
+    plan = build(project, Asked("triage@v2", baseline="none", concurrency=1))
+    journal = Journal.create(project.root, header(plan))
+    with pytest.raises(RunAborted) as caught:
+        execute(plan, journal)
+    assert f"--resume {journal.run_id}" in str(caught.value)
+    assert proxy.count == 2 and len(journal.entries()) == 1
 
 
 def test_retries_exhausted_is_an_error_not_a_fail(project: Project, proxy: FaultProxy) -> None:

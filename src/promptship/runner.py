@@ -379,6 +379,8 @@ class Engine:
         return outcome(PASS if all(v["passed"] for v in verdicts) else FAIL)
 
     def _abort(self, exc: ProviderError) -> RunAborted:
+        if not self._done:  # nothing finished (a missing key, say): rerunning is the fix
+            return RunAborted(f"run stopped: {exc.message}", fix=exc.fix)
         resume = f"then finish with `promptship eval --resume {self.journal.run_id}`"
         return RunAborted(
             f"run stopped: {exc.message}", fix=f"{exc.fix}; {resume}" if exc.fix else resume
