@@ -1,7 +1,9 @@
 """Every `check` rule on a real project in a temp dir, and the command's output contract."""
 
+import concurrent.futures
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -582,3 +584,28 @@ def test_checkers_share_one_signature() -> None:
     assert check_prompts in CHECKERS
     assert check_project(Project(Path("/nonexistent/x")), None) == []
     assert Problem("a", 1, "m").format() == "a:1: m"
+
+
+def test_a_cold_whole_repo_run_checks_files_in_worker_processes_with_the_same_result(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project / "prompts/triage/v2.md", PROMPT.replace("{{ ticket }}", "{{ tier }}"))
+    write(project / "prompts/triage/v3.md", b"---\nmodel: [\n---\nuser:\nhi\n")
+    for index in range(6):
+        make_prompt(project, f"p{index}", PROMPT.replace("system:", f"system:\nPrompt {index}."))
+    monkeypatch.setattr("promptship.check.PARALLEL_MIN_FILES", 10**9)
+    serial = found(project)
+    shutil.rmtree(project / ".promptship")
+    jobs: list[object] = []
+    real_map = concurrent.futures.ProcessPoolExecutor.map
+
+    def counting_map(self: object, fn: object, *iterables: object, **kwargs: object) -> object:
+        jobs.append(fn)
+        return real_map(self, fn, *iterables, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "map", counting_map)
+    monkeypatch.setattr("promptship.check.PARALLEL_MIN_FILES", 2)
+    assert found(project) == serial
+    assert jobs, "the worker pool was not used"
+    assert any("is used but not declared" in message for _, _, message in serial)
+    assert any(path.endswith("triage/v3.md") for path, _, _ in serial)

@@ -45,22 +45,27 @@ def check_prompts(project: Project, files: set[Path] | None) -> list[Problem]:
     pre-commit run on a few files reads only their prompt folders.
     """
     cache: CheckCache | None = None
+    fresh: dict[str, Result] = {}
     if files is None:
         dirs = list(project.scan().values())
         cache = CheckCache.open(project.root)
+        fresh = _check_uncached_in_parallel(project, dirs, cache)
     else:
         found = (project.read_dir(path) for path in _touched_dirs(project, files))
         dirs = [prompt_dir for prompt_dir in found if prompt_dir is not None]
     problems: list[Problem] = []
     for prompt_dir in dirs:
-        problems.extend(check_prompt_dir(project, prompt_dir, cache))
+        problems.extend(check_prompt_dir(project, prompt_dir, cache, fresh))
     if cache is not None:
         cache.save()
     return problems
 
 
 def check_prompt_dir(
-    project: Project, prompt_dir: PromptDir, cache: CheckCache | None = None
+    project: Project,
+    prompt_dir: PromptDir,
+    cache: CheckCache | None = None,
+    fresh: dict[str, Result] | None = None,
 ) -> list[Problem]:
     shown = project.rel(prompt_dir.path)
     problems: list[Problem] = []
@@ -93,7 +98,7 @@ def check_prompt_dir(
                     "keep one file per version; the next change is a new version",
                 )
             )
-        result = _check_version_file(project, prompt_dir.name, number, paths[0], cache)
+        result = _check_version_file(project, prompt_dir.name, number, paths[0], cache, fresh)
         problems.extend(result.problems)
         shas[number] = result.sha
     problems.extend(_noop_problems(project, prompt_dir, shas))
@@ -102,7 +107,12 @@ def check_prompt_dir(
 
 
 def _check_version_file(
-    project: Project, name: str, number: int, path: Path, cache: CheckCache | None
+    project: Project,
+    name: str,
+    number: int,
+    path: Path,
+    cache: CheckCache | None,
+    fresh: dict[str, Result] | None = None,
 ) -> Result:
     """One version file's own problems and SHA, from the cache or by parsing it once."""
     shown = project.rel(path)
@@ -115,10 +125,52 @@ def _check_version_file(
     cached = cache.get(shown, stat) if cache is not None else None
     if cached is not None:
         return cached
-    result = check_version_file(path, shown, name, number)
+    result = (fresh or {}).get(shown) or check_version_file(path, shown, name, number)
     if cache is not None:
         cache.put(shown, stat, result)
     return result
+
+
+# Below this many uncached version files, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 400
+
+
+def _check_uncached_in_parallel(
+    project: Project, dirs: list[PromptDir], cache: CheckCache
+) -> dict[str, Result]:
+    """Results for the version files the cache lacks, checked on every core.
+
+    A first whole-repo run (a fresh clone, CI) parses every file; parsing is CPU-bound
+    Python, so it is spread over forked worker processes. Small runs stay in-process.
+    """
+    import multiprocessing
+    import os
+
+    todo = []
+    for prompt_dir in dirs:
+        for number, paths in prompt_dir.files.items():
+            shown = project.rel(paths[0])
+            try:
+                stat = paths[0].lstat()
+            except OSError:
+                continue
+            if S_ISREG(stat.st_mode) and cache.get(shown, stat) is None:
+                todo.append((paths[0], shown, prompt_dir.name, number))
+    workers = min(os.cpu_count() or 1, 8)
+    if len(todo) < PARALLEL_MIN_FILES or workers < 2:
+        return {}
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return {}  # spawn would re-import everything per worker: not worth it
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        results = pool.map(_check_job, todo, chunksize=max(1, len(todo) // (workers * 8)))
+        return {job[1]: result for job, result in zip(todo, results, strict=True)}
+
+
+def _check_job(job: tuple[Path, str, str, int]) -> Result:
+    return check_version_file(*job)
 
 
 def check_version_file(path: Path, shown: str, name: str, number: int) -> Result:
