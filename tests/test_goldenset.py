@@ -493,3 +493,16 @@ def test_parser_round_trips_any_valid_golden_set(
     assert [(c.id, c.vars, list(c.tags)) for c in golden.cases] == [
         (i, v, list(dict.fromkeys(t))) for i, v, t in cases
     ]
+
+
+def test_check_finds_a_key_pasted_into_a_golden_case(examples: Path, cli: CLI) -> None:
+    path = examples / "evals" / "support_ticket_triage.yaml"
+    key = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    text = path.read_text().replace(
+        "I need a refund for my last payment", f"my key {key} was charged twice", 1
+    )
+    path.write_text(text)
+    result = cli("check", str(path))
+    assert result.code == 1
+    assert "evals/support_ticket_triage.yaml:" in result.out
+    assert key not in result.out + result.err  # reported masked, never echoed

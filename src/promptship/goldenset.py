@@ -446,11 +446,16 @@ def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
         )
         for path in _misnamed(project, files)
     ]
+    from promptship import text_rules
+    from promptship.prompt import decode
+
     for path in _selected(project, files):
         display = project.rel(path)
         try:
             name = check_name(name_of(project, path), where=display)
             golden = load_file(path, name, display)
+            # Golden cases are often real tickets: keys pasted in them must not be committed.
+            problems.extend(text_rules.text_problems(decode(path.read_bytes(), display), display))
         except PromptshipError as exc:
             problems.append(Problem.from_error(exc, display))
             continue
