@@ -54,7 +54,7 @@ FILE_CASES: dict[str, Case] = {
     "no_front_matter.md": Case("missing front matter", 1),
     "empty_message.md": Case("empty user message", 6),
     "binary.md": Case("binary file (contains NUL bytes)", None),
-    "utf16.md": Case("binary file", None),
+    "utf16.md": Case("file is UTF-16", None),
     "invalid_utf8.md": Case("invalid UTF-8 (byte 0xe9)", 5),
     "yaml_tag.yaml": Case("YAML tags (!...) are not allowed", 1),
     "yaml_local_tag.md": Case("YAML tags (!...) are not allowed", 2),

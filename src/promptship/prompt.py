@@ -178,6 +178,12 @@ def decode(data: bytes, path: str) -> str:
             where=path,
             fix="prompt files are text; move large data out of the prompt",
         )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise PromptshipError(
+            "file is UTF-16 (it starts with a UTF-16 byte order mark)",
+            where=path,
+            fix="save the file as UTF-8",
+        )
     if b"\0" in data:
         raise PromptshipError(
             "binary file (contains NUL bytes)", where=path, fix="prompt files must be UTF-8 text"
