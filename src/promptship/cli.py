@@ -1,21 +1,16 @@
 """The command line: parse arguments and dispatch to `promptship.commands.<name>.run`.
 
 Nothing here knows how a command works; each returns an exit code. `main` is the one place
-that maps errors to exit codes: PromptshipError 1 (usage 2), Ctrl-C 130, a crash 3.
+that maps errors to exit codes is `error_handler.run`; typer's own usage errors exit 2 here.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from promptship.errors import PromptshipError
-
-DEBUG_VARIABLE = "PROMPTSHIP_DEBUG"
 
 app = typer.Typer(
     name="promptship",
@@ -456,43 +451,25 @@ def judge_calibrate(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
+    from promptship import error_handler
+
+    return error_handler.run(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: list[str] | None) -> int:
     # typer >= 0.29 vendors click; its usage errors are the only ones it raises itself.
     from typer._click import exceptions as click_exceptions
 
     try:
         result = app(args=argv, prog_name="promptship", standalone_mode=False)
-    except PromptshipError as exc:
-        _print_error(exc.format())
-        return exc.exit_code
     except click_exceptions.UsageError as exc:
         exc.show()
         return 2
     except click_exceptions.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except (KeyboardInterrupt, typer.Abort):
-        _print_error("interrupted")
-        return 130
+    except typer.Abort:
+        raise KeyboardInterrupt from None
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except BrokenPipeError:
-        return 1
-    except Exception:
-        if os.environ.get(DEBUG_VARIABLE):
-            raise
-        import traceback
-
-        last = traceback.format_exc().strip().splitlines()[-1]
-        _print_error(
-            f"unexpected error: {last}\n"
-            f"This is a bug in promptship; rerun with {DEBUG_VARIABLE}=1 for the traceback and report it."
-        )
-        return 3
     return result if isinstance(result, int) else 0
-
-
-def _print_error(text: str) -> None:
-    prefix = "error: "
-    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
-        prefix = "\033[31merror:\033[0m "
-    print(prefix + text, file=sys.stderr)

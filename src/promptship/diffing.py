@@ -187,20 +187,8 @@ def message_diffs(
 
 
 def config_document(version: PromptVersion) -> dict[str, Any]:
-    """Everything but the messages, as plain data, in the shape `config_changes` compares."""
-    document: dict[str, Any] = _integral_floats(
-        {
-            "model": version.model,
-            "params": version.params,
-            "variables": {
-                v.name: {"required": v.required, "default": v.default, "description": v.description}
-                for v in version.variables.values()
-            },
-            "output": version.output,
-            "description": version.description,
-            "tags": list(version.tags),
-        }
-    )
+    """Everything but the messages, in the shape `config_changes` compares."""
+    document: dict[str, Any] = _integral_floats(version.config())
     return document
 
 

@@ -3,8 +3,8 @@
 pre-commit runs `promptship check FILE...` on every commit, so its start-up time is felt.
 Typer builds a pydantic validator for each parameter it parses (~90 ms per run), more than
 the check itself costs, so `check [--json] [FILE...]` with nothing else goes straight to the
-command. Any other command line, and any failure of the fast path (a bad project, a crash),
-goes through `cli.main`, the one place that turns errors into messages and exit codes.
+command, with errors turned into messages and exit codes by `error_handler`, as for every
+command. Any other command line goes through `cli.main`.
 """
 
 from __future__ import annotations
@@ -17,16 +17,11 @@ def main() -> int:
     argv = sys.argv[1:]
     fast = _plain_check(argv)
     if fast is not None:
+        from promptship import error_handler
         from promptship.commands import check
 
         files, as_json = fast
-        try:
-            return check.run(files, as_json)
-        except KeyboardInterrupt:
-            print("error: interrupted", file=sys.stderr)
-            return 130
-        except Exception:
-            pass
+        return error_handler.run(lambda: check.run(files, as_json))
     from promptship.cli import main as cli_main
 
     return cli_main(argv)

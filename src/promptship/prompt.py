@@ -98,6 +98,20 @@ class PromptVersion:
             "messages": [{"role": m.role, "content": m.content} for m in self.messages],
         }
 
+    def config(self) -> dict[str, Any]:
+        """Everything but the messages, as plain data (documentation keys included)."""
+        return {
+            "model": self.model,
+            "params": self.params,
+            "variables": {
+                v.name: {"required": v.required, "default": v.default, "description": v.description}
+                for v in self.variables.values()
+            },
+            "output": self.output,
+            "description": self.description,
+            "tags": list(self.tags),
+        }
+
     @cached_property
     def sha(self) -> str:
         try:

@@ -16,15 +16,7 @@ def describe(version: PromptVersion) -> dict[str, Any]:
         "version": version.label,
         "sha256": version.sha,
         "file": version.path,
-        "model": version.model,
-        "params": version.params,
-        "variables": {
-            v.name: {"required": v.required, "default": v.default, "description": v.description}
-            for v in version.variables.values()
-        },
-        "output": version.output,
-        "description": version.description,
-        "tags": list(version.tags),
+        **version.config(),
         "messages": [{"role": m.role, "content": m.content} for m in version.messages],
     }
 

@@ -29,15 +29,8 @@ def accepted_params() -> frozenset[str]:
 
 class AnthropicProvider(SDKProvider):
     sdk_module = "anthropic"
+    client_class = "AsyncAnthropic"
     base_error = "AnthropicError"
-
-    def make_client(self, sdk: ModuleType, key: str) -> Any:
-        return sdk.AsyncAnthropic(
-            api_key=key,
-            base_url=self.settings.base_url,
-            timeout=self.settings.timeout_s,
-            max_retries=0,
-        )
 
     def build(self, request: Request, sdk: ModuleType) -> dict[str, Any]:
         where = f"anthropic SDK {sdk.__version__} messages.create"

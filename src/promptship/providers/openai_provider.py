@@ -35,15 +35,8 @@ def json_response_format(output: dict[str, Any]) -> dict[str, Any] | None:
 
 class OpenAIProvider(SDKProvider):
     sdk_module = "openai"
+    client_class = "AsyncOpenAI"
     base_error = "OpenAIError"
-
-    def make_client(self, sdk: ModuleType, key: str) -> Any:
-        return sdk.AsyncOpenAI(
-            api_key=key,
-            base_url=self.settings.base_url,
-            timeout=self.settings.timeout_s,
-            max_retries=0,
-        )
 
     def build(self, request: Request, sdk: ModuleType) -> dict[str, Any]:
         where = f"openai SDK {sdk.__version__} chat.completions.create"

@@ -22,6 +22,7 @@ NO_KEY = "not-needed"  # what the SDKs get when the server wants no key (api_key
 class SDKProvider:
     sdk_module: ClassVar[str]  # "openai" | "anthropic"
     base_error: ClassVar[str]  # the SDK's root exception class name
+    client_class: ClassVar[str]  # the SDK's async client, e.g. "AsyncOpenAI"
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.name = settings.name
@@ -92,10 +93,15 @@ class SDKProvider:
         assert self._slots is not None
         return self._client, self._slots
 
-    # Each SDK provider fills these in.
     def make_client(self, sdk: ModuleType, key: str) -> Any:
-        raise NotImplementedError
+        return getattr(sdk, self.client_class)(
+            api_key=key,
+            base_url=self.settings.base_url,
+            timeout=self.settings.timeout_s,
+            max_retries=0,
+        )
 
+    # Each SDK provider fills these in.
     def build(self, request: Request, sdk: ModuleType) -> dict[str, Any]:
         raise NotImplementedError
 

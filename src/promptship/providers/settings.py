@@ -27,23 +27,10 @@ from promptship.project import Project
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TYPES = ("openai", "anthropic", "local")
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "local": ""}
+_SDK_KEYS = ("type", "base_url", "api_key_env", "timeout_s", "max_connections", "drop_unsupported")
 KEYS = {
-    "openai": (
-        "type",
-        "base_url",
-        "api_key_env",
-        "timeout_s",
-        "max_connections",
-        "drop_unsupported",
-    ),
-    "anthropic": (
-        "type",
-        "base_url",
-        "api_key_env",
-        "timeout_s",
-        "max_connections",
-        "drop_unsupported",
-    ),
+    "openai": _SDK_KEYS,
+    "anthropic": _SDK_KEYS,
     "local": ("type", "timeout_s", "max_connections"),
 }
 DEFAULT_MAX_CONNECTIONS = {"openai": 16, "anthropic": 16, "local": 4}
