@@ -167,13 +167,17 @@ def load_golden_set(project: Project, name: str) -> GoldenSet:
 
 
 def load_file(path: Path, name: str, display: str) -> GoldenSet:
+    return parse_golden_set(read_text(path, display), path=display, name=name)
+
+
+def read_text(path: Path, display: str) -> str:
     from promptship.prompt import decode
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PromptshipError(f"cannot read file: {exc.strerror}", where=display) from None
-    return parse_golden_set(decode(data, display), path=display, name=name)
+    return decode(data, display)
 
 
 def parse_golden_set(text: str, *, path: str, name: str) -> GoldenSet:
@@ -447,15 +451,15 @@ def check_problems(project: Project, files: set[Path] | None) -> list[Problem]:
         for path in _misnamed(project, files)
     ]
     from promptship import text_rules
-    from promptship.prompt import decode
 
     for path in _selected(project, files):
         display = project.rel(path)
         try:
             name = check_name(name_of(project, path), where=display)
-            golden = load_file(path, name, display)
+            text = read_text(path, display)
+            golden = parse_golden_set(text, path=display, name=name)
             # Golden cases are often real tickets: keys pasted in them must not be committed.
-            problems.extend(text_rules.text_problems(decode(path.read_bytes(), display), display))
+            problems.extend(text_rules.text_problems(text, display))
         except PromptshipError as exc:
             problems.append(Problem.from_error(exc, display))
             continue
